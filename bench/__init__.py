@@ -1,0 +1,1 @@
+"""Benchmarks, one module per area, each runnable as `continuum bench <area>` and printing figures."""

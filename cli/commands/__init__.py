@@ -1,0 +1,1 @@
+"""One module per `continuum` subcommand; each exposes `register(subparsers)`."""

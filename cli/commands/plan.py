@@ -1,0 +1,19 @@
+"""`continuum plan`: placeholder until the planner (continuum plan) lands; it says so and exits 2."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cli.errors import NotBuiltYet
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `plan` subcommand."""
+    parser = subparsers.add_parser("plan", help="the planner (continuum plan) (not built yet)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Refuse honestly."""
+    raise NotBuiltYet("the planner (continuum plan)")

@@ -1,0 +1,19 @@
+"""`continuum tui`: placeholder until the operator TUI lands; it says so and exits 2."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cli.errors import NotBuiltYet
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `tui` subcommand."""
+    parser = subparsers.add_parser("tui", help="the operator TUI (not built yet)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Refuse honestly."""
+    raise NotBuiltYet("the operator TUI")

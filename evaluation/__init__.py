@@ -1,0 +1,1 @@
+"""Trace-replay evaluation: the production estimator, hysteresis and planner replayed over real traces."""

@@ -1,0 +1,1 @@
+"""The planner: pure placement computation (cost model, optimisers); no I/O, clocks or Ray."""

@@ -1,0 +1,1 @@
+"""The operator console (Textual). Talks to the orchestrator over gRPC only; imports `protos` only."""
