@@ -1,19 +1,58 @@
-"""`continuum bench`: placeholder until the benchmarks lands; it says so and exits 2."""
+"""`continuum bench AREA [--json]`: run the benchmark module `bench/<area>.py` (or every one, with `all`).
+
+Each area module exposes `main(argv: list[str]) -> int` and prints its own figures; this dispatcher only
+finds and calls them, lazily, so an area's engineer adds a module and nothing here.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 from typing import Any
 
-from cli.errors import NotBuiltYet
+from cli.errors import CliError
+
+AREAS: tuple[str, ...] = ("planner", "agent", "orchestrator", "dataplane", "evaluation", "fuzz", "soak")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `bench` subcommand."""
-    parser = subparsers.add_parser("bench", help="the benchmarks (not built yet)")
+    parser = subparsers.add_parser("bench", help="run benchmarks and print figures (an area, or all)")
+    parser.add_argument("area", choices=(*AREAS, "all"), help="which benchmark module to run")
+    parser.add_argument("--json", action="store_true", help="print figures as JSON (one document per area)")
     parser.set_defaults(handler=run)
 
 
+def available(area: str) -> bool:
+    """Whether `bench/<area>.py` exists in this installation."""
+    return importlib.util.find_spec(f"bench.{area}") is not None
+
+
+def run_area(area: str, as_json: bool) -> int:
+    """Import `bench.<area>` and call its `main`; its exit status is returned."""
+    module = importlib.import_module(f"bench.{area}")
+    status: int = module.main(["--json"] if as_json else [])
+    return status
+
+
 def run(args: argparse.Namespace) -> int:
-    """Refuse honestly."""
-    raise NotBuiltYet("the benchmarks")
+    """Run one area, or every area that exists (saying which are missing); worst exit status wins."""
+    if args.area != "all":
+        if not available(args.area):
+            raise CliError(f"no benchmark for '{args.area}' yet (bench/{args.area}.py is missing)", exit_code=2)
+        return run_area(args.area, args.json)
+    present = [area for area in AREAS if available(area)]
+    missing = [area for area in AREAS if area not in present]
+    worst = 0
+    for area in present:
+        if not args.json:
+            print(f"== bench {area}")
+        worst = max(worst, run_area(area, args.json))
+    if missing and not args.json:
+        print(f"== missing benchmark modules: {', '.join(missing)}")
+    elif missing:
+        import sys
+
+        print(f"continuum bench: missing benchmark modules: {', '.join(missing)}", file=sys.stderr)
+    return worst

@@ -1,19 +1,228 @@
-"""`continuum demo`: placeholder until it lands; it says so and exits 2."""
+"""`continuum demo`: the whole system on one machine in one command.
+
+Starts, in order: an embedded MQTT broker (unless --broker), a local Ray, the orchestrator (fleet
+shards in Ray), the data plane's services when it provides them (`orchestrator.dataplane.demo_services`),
+and a simulated fleet driven by real network traces; then opens the TUI (or, with --headless, waits).
+Ctrl-C, SIGTERM or --duration stop everything in reverse order.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import sys
 from typing import Any
 
-from cli.errors import NotBuiltYet
+from cli.commands.orchestrator import add_orchestrator_flags, settings_from_args
+from cli.errors import CliError
+
+__all__ = ["register", "run"]
+
+log = logging.getLogger("continuum.demo")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `demo` subcommand."""
-    parser = subparsers.add_parser("demo", help="demo (not built yet)")
+    parser = subparsers.add_parser(
+        "demo",
+        help="everything on one machine: broker, Ray, orchestrator, simulated fleet, TUI",
+        description="Start an embedded MQTT broker (unless --broker), a local Ray, the orchestrator and a "
+        "simulated fleet on real network traces, print where the operator API and metrics listen, and open "
+        "the TUI (or wait, with --headless). Ctrl-C or SIGTERM stops everything.",
+    )
+    parser.add_argument("--headless", action="store_true", help="no TUI; run until Ctrl-C or --duration")
+    parser.add_argument("--devices", type=int, default=20, help="simulated devices (default 20)")
+    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--telemetry-interval", type=float, default=1.0, help="seconds between telemetry")
+    parser.add_argument("--no-ray", action="store_true", help="keep fleet state in-process instead of Ray")
+    parser.add_argument("--config", default=None, help="orchestrator settings file (JSON or YAML)")
+    add_orchestrator_flags(parser)
     parser.set_defaults(handler=run)
 
 
+class _RayService:
+    name = "ray"
+
+    def __init__(self) -> None:
+        self._owner: Any = None
+
+    async def start(self) -> None:
+        from orchestrator.fleet.ray_backend import start_local_ray
+
+        self._owner = await asyncio.get_running_loop().run_in_executor(None, start_local_ray, 2)
+
+    async def stop(self) -> None:
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+
+    def describe(self) -> str:
+        return "Ray: local (2 CPUs, no dashboard)"
+
+
+class _OrchestratorService:
+    name = "orchestrator"
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.app: Any = None
+
+    async def start(self) -> None:
+        from orchestrator.app import build
+
+        self.app = build(self.settings)
+        await self.app.startup()
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            app, self.app = self.app, None
+            await app.shutdown()
+
+    def describe(self) -> str:
+        s = self.settings
+        return (f"orchestrator: gRPC {s.api.host}:{self.app.grpc_port}, "
+                f"metrics http://{s.metrics.host}:{self.app.metrics_port}/metrics")
+
+
+class _FleetService:
+    name = "fleet"
+
+    def __init__(self, host: str, port: int, fleet: str, devices: int, interval: float, site: str) -> None:
+        self._args = (host, port, fleet, devices)
+        self._interval, self._site = interval, site
+        self.sim: Any = None
+
+    async def start(self) -> None:
+        from agents.sim.fleet import SimulatedFleet
+
+        host, port, fleet, devices = self._args
+        self.sim = SimulatedFleet(host, port, fleet, devices, telemetry_interval_s=self._interval, site=self._site)
+        await self.sim.start()
+        await self.sim.wait_online(timeout_s=60)
+
+    async def stop(self) -> None:
+        if self.sim is not None:
+            sim, self.sim = self.sim, None
+            await sim.stop()
+
+    def describe(self) -> str:
+        online = self.sim.online_count if self.sim else 0
+        return f"simulated fleet: {self._args[3]} devices ({online} online) in fleet {self._args[2]!r}, real traces"
+
+
+def _data_plane_services(context: Any) -> list[Any]:
+    """The data plane's demo services, if that part is built (the seam: orchestrator.dataplane.demo_services)."""
+    try:
+        import orchestrator.dataplane as dataplane
+    except ImportError:
+        return []
+    factory = getattr(dataplane, "demo_services", None)
+    return list(factory(context)) if factory is not None else []
+
+
+def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any]:
+    from orchestrator.mqtt.embedded import EmbeddedBroker
+    from orchestrator.services import DemoContext
+    from orchestrator.settings import split_host_port
+
+    services: list[Any] = []
+    if args.broker:
+        host, port = split_host_port(args.broker, 1883)
+    else:
+        broker = EmbeddedBroker()
+        host, port = broker.host, broker.port
+        services.append(broker)
+    context = DemoContext(host, port, fleet="demo", site="site-a", ray=not args.no_ray)
+    if not args.no_ray:
+        services.append(_RayService())
+    tiers = [
+        {"tier": "edge", "site": context.site, "capacity": 8, "cost_per_hour": 0.5},
+        {"tier": "cloud", "site": "cloud", "capacity": 64, "cost_per_hour": 3.0},
+    ]
+    settings = settings_from_args(
+        argparse.Namespace(config=args.config, broker=f"{host}:{port}",
+                           grpc_port=50051 if args.grpc_port is None else args.grpc_port,
+                           metrics_port=9464 if args.metrics_port is None else args.metrics_port,
+                           shards=None, ray=not args.no_ray, token=token),
+        tiers=tiers,
+        mqtt={"status_fleets": [context.fleet]},
+    )
+    orchestrator = _OrchestratorService(settings)
+    services.append(orchestrator)
+    services.extend(_data_plane_services(context))
+    services.append(_FleetService(host, port, context.fleet, args.devices, args.telemetry_interval, context.site))
+    return services, orchestrator
+
+
+async def _tui(target: str, token: str) -> bool:
+    """Run the TUI until the operator quits; False when the TUI is not available."""
+    try:
+        from tui import TuiSettings, build_app
+    except ImportError:
+        return False
+    await build_app(TuiSettings(target=target, token=token)).run_async()  # type: ignore[arg-type]
+    return True
+
+
+async def _main(args: argparse.Namespace) -> int:
+    token = secrets.token_urlsafe(16)
+    services, orchestrator = _services(args, token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Any] = []
+    status = 0
+    try:
+        for service in services:
+            print(f"starting {service.name} ...", flush=True)
+            await service.start()
+            started.append(service)
+            if stop.is_set():
+                break
+        for service in started:
+            print(f"  {service.describe()}", flush=True)
+        print(f"  operator token: {token}", flush=True)
+        target = f"127.0.0.1:{orchestrator.app.grpc_port}"
+        print(f"try: continuum fleet ls --target {target}", flush=True)
+        waits: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+        if args.duration is not None:
+            waits.append(asyncio.create_task(asyncio.sleep(args.duration)))
+        if not args.headless and not stop.is_set():
+            tui = asyncio.create_task(_tui(target, token))
+            await asyncio.wait([tui, *waits], return_when=asyncio.FIRST_COMPLETED)
+            if tui.done() and not tui.result():
+                print("the TUI is not built in this install; running headless (Ctrl-C to stop)", flush=True)
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            elif not tui.done():
+                tui.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await tui
+        elif not stop.is_set():
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+    except (OSError, RuntimeError) as exc:
+        print(f"continuum demo: {exc}", file=sys.stderr, flush=True)
+        status = 1
+    finally:
+        print("stopping ...", flush=True)
+        for service in reversed(started):
+            try:
+                await asyncio.wait_for(service.stop(), 30)
+            except Exception as exc:
+                print(f"  {service.name} did not stop cleanly: {exc}", file=sys.stderr, flush=True)
+        print("stopped", flush=True)
+    return status
+
+
 def run(args: argparse.Namespace) -> int:
-    """Refuse honestly."""
-    raise NotBuiltYet("continuum demo")
+    """Run the demo until Ctrl-C, SIGTERM, --duration or the TUI quits."""
+    if args.devices < 0:
+        raise CliError("--devices must be >= 0")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_main(args))

@@ -1,19 +1,56 @@
-"""`continuum tui`: placeholder until the operator TUI lands; it says so and exits 2."""
+"""`continuum tui`: the operator console, talking to the orchestrator's Operator gRPC service."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from cli.errors import NotBuiltYet
+from cli.errors import CliError
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `tui` subcommand."""
-    parser = subparsers.add_parser("tui", help="the operator TUI (not built yet)")
+    parser = subparsers.add_parser(
+        "tui",
+        help="the operator console (Textual): the fleet live, plans explained, pin/drain/replan",
+        description="Watch the fleet live and steer it. Reads need no token; actions need an operator token.",
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="HOST:PORT of the orchestrator's operator gRPC API (default 127.0.0.1:50051, "
+        "or CONTINUUM_TUI_TARGET)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="operator token, sent as 'authorization: Bearer <token>' (or CONTINUUM_TUI_TOKEN)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="hide and refuse every action: a console to watch",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Refuse honestly."""
-    raise NotBuiltYet("the operator TUI")
+    """Build the app from flags over environment defaults and run it until the operator quits."""
+    try:
+        from pydantic import ValidationError
+
+        from tui import TuiSettings, build_app
+    except ImportError as exc:  # the tui extra is not installed
+        raise CliError(f"the TUI needs the tui extra: pip install 'continuum[tui]' ({exc})") from exc
+    overrides = {
+        key: value
+        for key, value in (("target", args.target), ("token", args.token), ("read_only", args.read_only))
+        if value is not None
+    }
+    try:
+        settings = TuiSettings(**overrides)
+    except ValidationError as exc:
+        raise CliError(f"invalid TUI settings: {exc.errors()[0]['msg']}") from exc
+    build_app(settings).run()
+    return 0

@@ -282,6 +282,26 @@ class Telemetry(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class CountersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
     SEQ_FIELD_NUMBER: _builtins.int
     BD_SEQ_FIELD_NUMBER: _builtins.int
@@ -295,6 +315,8 @@ class Telemetry(_message.Message):
     PLAN_VERSION_FIELD_NUMBER: _builtins.int
     INFERENCE_FIELD_NUMBER: _builtins.int
     HISTORICAL_FIELD_NUMBER: _builtins.int
+    COUNTERS_FIELD_NUMBER: _builtins.int
+    DRAINED_FIELD_NUMBER: _builtins.int
     protocol_version: _builtins.int
     seq: _builtins.int
     bd_seq: _builtins.int
@@ -307,10 +329,18 @@ class Telemetry(_message.Message):
     plan_version: _builtins.int
     historical: _builtins.bool
     """replayed from the store-and-forward buffer"""
+    drained: _builtins.bool
+    """the device obeys a Drain command: everything runs locally"""
     @_builtins.property
     def links(self) -> _containers.RepeatedCompositeFieldContainer[Global___LinkEstimate]: ...
     @_builtins.property
     def inference(self) -> _containers.MessageMap[_builtins.str, Global___InferenceStats]: ...
+    @_builtins.property
+    def counters(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Agent counters since the agent started, by name: "commands_rejected:<reason>", "buffer_dropped",
+        "buffer_expired", "buffered", "replayed", ... Added by the agent engineer; read as a health report.
+        """
+
     def __init__(
         self,
         *,
@@ -327,10 +357,12 @@ class Telemetry(_message.Message):
         plan_version: _builtins.int = ...,
         inference: _abc.Mapping[_builtins.str, Global___InferenceStats] | None = ...,
         historical: _builtins.bool = ...,
+        counters: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        drained: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["battery_percent", b"battery_percent", "bd_seq", b"bd_seq", "cpu_percent", b"cpu_percent", "historical", b"historical", "inference", b"inference", "links", b"links", "memory_percent", b"memory_percent", "on_ac", b"on_ac", "plan_version", b"plan_version", "protocol_version", b"protocol_version", "seq", b"seq", "temperature_c", b"temperature_c", "timestamp_ms", b"timestamp_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["battery_percent", b"battery_percent", "bd_seq", b"bd_seq", "counters", b"counters", "cpu_percent", b"cpu_percent", "drained", b"drained", "historical", b"historical", "inference", b"inference", "links", b"links", "memory_percent", b"memory_percent", "on_ac", b"on_ac", "plan_version", b"plan_version", "protocol_version", b"protocol_version", "seq", b"seq", "temperature_c", b"temperature_c", "timestamp_ms", b"timestamp_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

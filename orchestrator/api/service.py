@@ -1,0 +1,212 @@
+"""The Operator gRPC servicer: checks arguments and tokens, converts, and delegates to the controls.
+
+Canonical status codes: INVALID_ARGUMENT for malformed ids, NOT_FOUND for unknown devices,
+UNAUTHENTICATED for a mutation without a token, PERMISSION_DENIED for a read-only token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+import grpc
+
+from protos.topics import InvalidId, validate_id
+from protos.v1 import operator_pb2, operator_pb2_grpc
+
+from orchestrator.events.store import EventStore
+from orchestrator.fleet.shard import ActionResult
+from orchestrator.fleet.sharding import ShardedFleet
+
+__all__ = ["Controls", "OperatorService", "TokenCheck"]
+
+_STATUS = {
+    "not_found": grpc.StatusCode.NOT_FOUND,
+    "invalid_argument": grpc.StatusCode.INVALID_ARGUMENT,
+    "failed_precondition": grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+class Controls(Protocol):
+    """What the servicer delegates to: the running orchestrator's actions and views."""
+
+    fleet: ShardedFleet
+    events: EventStore
+
+    async def act(self, method: str, device_id: str, *args: object) -> ActionResult:
+        """Run a device action and dispatch its commands."""
+        ...
+
+    async def replan_all(self) -> ActionResult:
+        """Replan the whole fleet."""
+        ...
+
+    async def drain_site(self, site: str, drained: bool) -> ActionResult:
+        """Drain or undrain an edge site."""
+        ...
+
+    def tiers(self) -> list[operator_pb2.TierView]:
+        """The tiers as configured and loaded now."""
+        ...
+
+
+class TokenCheck:
+    """Compares bearer tokens in constant time."""
+
+    def __init__(self, operator_tokens: Sequence[str], readonly_tokens: Sequence[str]) -> None:
+        self._operator = [t.encode() for t in operator_tokens if t]
+        self._readonly = [t.encode() for t in readonly_tokens if t]
+
+    def role(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
+        """"operator", "readonly", "invalid" or "missing" for the call's authorization metadata."""
+        header = next((v for k, v in metadata or () if k == "authorization"), None)
+        if header is None:
+            return "missing"
+        text = header.decode() if isinstance(header, bytes) else header
+        scheme, _, token = text.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return "invalid"
+        raw = token.strip().encode()
+        if any(hmac.compare_digest(raw, t) for t in self._operator):
+            return "operator"
+        if any(hmac.compare_digest(raw, t) for t in self._readonly):
+            return "readonly"
+        return "invalid"
+
+
+class OperatorService(operator_pb2_grpc.OperatorServicer):
+    """continuum.v1.Operator over the running orchestrator."""
+
+    def __init__(self, controls: Controls, tokens: TokenCheck, watch_interval_s: float = 0.5) -> None:
+        self._controls = controls
+        self._tokens = tokens
+        self._watch_interval = watch_interval_s
+
+    async def _authorize(self, context: grpc.aio.ServicerContext[object, object]) -> None:
+        role = self._tokens.role(context.invocation_metadata())  # type: ignore[arg-type]
+        if role == "missing":
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, "this action needs an operator token: pass --token or set CONTINUUM_TOKEN"
+            )
+        if role == "invalid":
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "the token is not valid for this orchestrator")
+        if role == "readonly":
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "a read-only token cannot change the fleet")
+
+    @staticmethod
+    async def _device_id(value: str, context: grpc.aio.ServicerContext[object, object]) -> str:
+        try:
+            return validate_id(value)
+        except InvalidId as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            raise  # unreachable: abort raises
+
+    @staticmethod
+    async def _answer(result: ActionResult, context: grpc.aio.ServicerContext[object, object]) -> operator_pb2.ActionResponse:
+        if result.status != "ok":
+            await context.abort(_STATUS.get(result.status, grpc.StatusCode.INTERNAL), result.message)
+        return operator_pb2.ActionResponse(ok=True, message=result.message)
+
+    async def ListDevices(self, request: operator_pb2.ListDevicesRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListDevicesResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Every device matching the fleet and state filters."""
+        if request.state and request.state not in ("online", "stale", "offline"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"state {request.state!r}: use online, stale or offline")
+        devices = await self._controls.fleet.summaries(request.fleet, request.state)
+        return operator_pb2.ListDevicesResponse(devices=devices)
+
+    async def GetDevice(self, request: operator_pb2.GetDeviceRequest, context: grpc.aio.ServicerContext) -> operator_pb2.DeviceDetail:  # type: ignore[type-arg]  # noqa: N802
+        """One device with capabilities, links, plans and alternatives, and its recent events."""
+        device_id = await self._device_id(request.device_id, context)
+        detail = await self._controls.fleet.detail(device_id)
+        if detail is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no device {device_id!r} in the fleet")
+            raise AssertionError
+        for event in self._controls.events.query(device_id=device_id, limit=20):
+            detail.recent_events.add(
+                id=event.id, unix_ms=event.unix_ms, kind=event.kind, device_id=event.device_id, message=event.message
+            )
+        return detail
+
+    async def WatchFleet(self, request: operator_pb2.WatchFleetRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[operator_pb2.FleetChange]:  # type: ignore[type-arg,override]  # noqa: N802
+        """Every device once (ending with snapshot_done), then each change as it happens."""
+        fleet = self._controls.fleet
+        cursors, devices = await fleet.changes_since([0] * fleet.size)
+        counts = operator_pb2.FleetCounts(by_state=await fleet.counts())
+        for i, device in enumerate(devices):
+            yield operator_pb2.FleetChange(upsert=device, snapshot_done=i == len(devices) - 1, counts=counts)
+        if not devices:
+            yield operator_pb2.FleetChange(snapshot_done=True, counts=counts)
+        while True:
+            await asyncio.sleep(self._watch_interval)
+            cursors, devices = await fleet.changes_since(cursors)
+            if devices:
+                counts = operator_pb2.FleetCounts(by_state=await fleet.counts())
+                for device in devices:
+                    yield operator_pb2.FleetChange(upsert=device, counts=counts)
+
+    async def ListTiers(self, request: operator_pb2.ListTiersRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListTiersResponse:  # type: ignore[type-arg]  # noqa: N802
+        """The edge sites and the cloud with their capacity, load and price."""
+        return operator_pb2.ListTiersResponse(tiers=self._controls.tiers())
+
+    async def ListEvents(self, request: operator_pb2.ListEventsRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListEventsResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Events from the log, newest `limit`, oldest first."""
+        if request.device_id:
+            await self._device_id(request.device_id, context)
+        events = self._controls.events.query(
+            request.device_id, request.kind, request.limit or 200, request.after_id
+        )
+        return operator_pb2.ListEventsResponse(
+            events=[
+                operator_pb2.Event(id=e.id, unix_ms=e.unix_ms, kind=e.kind, device_id=e.device_id, message=e.message)
+                for e in events
+            ]
+        )
+
+    async def PinPlan(self, request: operator_pb2.PinPlanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Pin a model's plan on a device (the given tiers, or the current plan)."""
+        await self._authorize(context)
+        device_id = await self._device_id(request.device_id, context)
+        bad = [t for t in request.tiers if t not in ("device", "edge", "cloud")]
+        if not request.model or bad:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "give a model, and tiers among device, edge, cloud")
+        result = await self._controls.act("pin", device_id, request.model, list(request.tiers), True)
+        return await self._answer(result, context)
+
+    async def UnpinPlan(self, request: operator_pb2.UnpinPlanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Let the orchestrator plan the model again."""
+        await self._authorize(context)
+        device_id = await self._device_id(request.device_id, context)
+        result = await self._controls.act("pin", device_id, request.model, [], False)
+        return await self._answer(result, context)
+
+    async def DrainDevice(self, request: operator_pb2.DrainDeviceRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Drain a device (it runs everything locally) or undrain it."""
+        await self._authorize(context)
+        device_id = await self._device_id(request.device_id, context)
+        return await self._answer(await self._controls.act("drain", device_id, request.drained), context)
+
+    async def DrainSite(self, request: operator_pb2.DrainSiteRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Drain an edge site: its devices stop using the edge."""
+        await self._authorize(context)
+        try:
+            site = validate_id(request.site, "site")
+        except InvalidId as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            raise
+        return await self._answer(await self._controls.drain_site(site, request.drained), context)
+
+    async def Replan(self, request: operator_pb2.ReplanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Replan one device, or every device when no id is given."""
+        await self._authorize(context)
+        if not request.device_id:
+            return await self._answer(await self._controls.replan_all(), context)
+        device_id = await self._device_id(request.device_id, context)
+        return await self._answer(await self._controls.act("replan", device_id), context)
+
+    async def RequestRebirth(self, request: operator_pb2.RebirthRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+        """Ask a device to publish its birth again."""
+        await self._authorize(context)
+        device_id = await self._device_id(request.device_id, context)
+        return await self._answer(await self._controls.act("rebirth", device_id), context)

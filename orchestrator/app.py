@@ -1,0 +1,270 @@
+"""The orchestrator process: `build(settings)` wires every object; `Orchestrator` runs their lifecycle.
+
+startup(): fleet shards, event log, MQTT (will = offline state; on connect: subscribe, publish the
+retained online state, which asks the fleet to rebirth), the operator gRPC server, /metrics, and
+the control loop. shutdown() undoes it in reverse order, publishing the offline state cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+from protos import PROTOCOL_VERSION
+from protos.topics import device_wildcard, orchestrator_topic
+from protos.v1 import control_pb2, operator_pb2
+
+from orchestrator.api.server import OperatorServer
+from orchestrator.api.service import OperatorService, TokenCheck
+from orchestrator.control_loop import ControlLoop
+from orchestrator.events.store import EventStore
+from orchestrator.fleet.records import EventRecord
+from orchestrator.fleet.sessions import SessionPolicy
+from orchestrator.fleet.shard import ActionResult
+from orchestrator.fleet.sharding import LocalHandle, ShardedFleet, ShardHandle
+from orchestrator.fleet.spec import ShardSpec, build_shard
+from orchestrator.ingest.intake import Intake
+from orchestrator.metrics.stats import LoopStats
+from orchestrator.mqtt.connection import MqttConnection, Will
+from orchestrator.replanning.replanner import PlanContext
+from orchestrator.settings import OrchestratorSettings, split_host_port
+
+__all__ = ["Orchestrator", "build", "shard_spec"]
+
+log = logging.getLogger(__name__)
+
+
+def _state(online: bool, instance: str) -> bytes:
+    return control_pb2.OrchestratorState(
+        protocol_version=PROTOCOL_VERSION, online=online, timestamp_ms=int(time.time() * 1000), instance=instance
+    ).SerializeToString()
+
+
+def shard_spec(settings: OrchestratorSettings) -> ShardSpec:
+    """The shard recipe from settings (models resolved to scenario documents)."""
+    from orchestrator.replanning.catalogue import scenario_documents
+
+    r = settings.replanning
+    return ShardSpec(
+        policy=SessionPolicy(
+            settings.fleet.stale_after_s, settings.fleet.offline_after_s, settings.fleet.rebirth_backoff_s
+        ),
+        history=settings.fleet.history,
+        models=scenario_documents(settings),
+        relative=r.relative,
+        absolute=r.absolute_ms,
+        min_dwell_s=r.min_dwell_s,
+        confirmations=r.confirmations,
+        link_change=r.link_change,
+        expiry_s=r.plan_expiry_s,
+        objective=r.objective,
+    )
+
+
+@dataclass
+class Orchestrator:
+    """One running orchestrator: its parts and their lifecycle."""
+
+    settings: OrchestratorSettings
+    fleet: ShardedFleet
+    events: EventStore
+    intake: Intake
+    stats: LoopStats
+    instance: str
+    mqtt: MqttConnection | None = None
+    loop: ControlLoop | None = None
+    api: OperatorServer | None = None
+    metrics_server: object | None = None
+    drained_sites: set[str] = field(default_factory=set)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _ray: object | None = None
+    started_s: float = 0.0
+
+    @property
+    def grpc_port(self) -> int:
+        """Port the operator API listens on (after startup)."""
+        return self.api.port if self.api else 0
+
+    @property
+    def metrics_port(self) -> int:
+        """Port /metrics listens on (after startup; 0 when disabled)."""
+        port: int = getattr(self.metrics_server, "port", 0)
+        return port
+
+    async def startup(self) -> None:
+        """Connect, subscribe, announce ourselves, serve the API and metrics, start the loop."""
+        self.started_s = time.time()
+        s = self.settings
+        host, port = split_host_port(s.mqtt.broker, 1883)
+        status_topics = [orchestrator_topic(f) for f in s.mqtt.status_fleets]
+        self.mqtt = MqttConnection(
+            host,
+            port,
+            s.mqtt.client_id or f"continuum-orchestrator-{self.instance}".replace(":", "-"),
+            on_message=self.intake.on_message,
+            on_connected=self._on_connected,
+            will=Will(status_topics[0], _state(False, self.instance)) if status_topics else None,
+            protocol=s.mqtt.protocol,
+            keepalive_s=s.mqtt.keepalive_s,
+            username=s.mqtt.username,
+            password=s.mqtt.password.get_secret_value(),
+            tls_ca=s.mqtt.tls_ca,
+        )
+        self.loop = ControlLoop(self.intake, self.fleet, self.mqtt, self.events, self.stats)
+        await self.mqtt.connect()
+        self.mqtt.subscribe(self._subscriptions())
+        self.api = OperatorServer(
+            OperatorService(
+                self,
+                TokenCheck(
+                    [t.get_secret_value() for t in s.api.operator_tokens],
+                    [t.get_secret_value() for t in s.api.readonly_tokens],
+                ),
+            ),
+            s.api.host,
+            s.api.port,
+            s.api.tls_cert,
+            s.api.tls_key,
+        )
+        await self.api.start()
+        if s.metrics.port >= 0:
+            from orchestrator.metrics.exposition import start_metrics_server
+
+            self.metrics_server = start_metrics_server(self, s.metrics.host, s.metrics.port)
+        self._tasks.append(asyncio.create_task(self.loop.run()))
+        await self._apply_context()
+        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"orchestrator {self.instance} started")])
+
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        s = self.settings.mqtt
+        subs: list[tuple[str, int]] = []
+        v5 = self.mqtt is not None and self.mqtt.v5
+        for fleet in s.fleets:
+            name = None if fleet == "+" else fleet
+            subs.append((device_wildcard(name, "birth"), 1))
+            subs.append((device_wildcard(name, "death"), 1))
+            state = device_wildcard(name, "state")
+            subs.append((f"$share/{s.shared_group}/{state}" if v5 else state, 0))
+        return subs
+
+    def _on_connected(self) -> None:
+        """Announce we are online (retained): agents answer with a rebirth, rebuilding our state."""
+        if self.mqtt is None:
+            return
+        for fleet in self.settings.mqtt.status_fleets:
+            self.mqtt.publish(orchestrator_topic(fleet), _state(True, self.instance), qos=1, retain=True)
+
+    async def shutdown(self) -> None:
+        """Stop the loop, the API (graceful), metrics, MQTT (offline state), shards and the log."""
+        if self.loop is not None:
+            self.loop.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5)
+        if self.api is not None:
+            await self.api.stop(self.settings.api.grace_s)
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()  # type: ignore[attr-defined]
+        if self.mqtt is not None:
+            status = self.settings.mqtt.status_fleets
+            final = (orchestrator_topic(status[0]), _state(False, self.instance), 1, True) if status else None
+            await self.mqtt.close(final)
+        await self.fleet.close()
+        close_ray = getattr(self._ray, "close", None)
+        if close_ray is not None:
+            close_ray()
+        self.events.close()
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """startup(), wait for `stop`, shutdown()."""
+        await self.startup()
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown()
+
+    async def act(self, method: str, device_id: str, *args: object) -> ActionResult:
+        """Run a device action on its shard and dispatch the commands it produced."""
+        result, out = await self.fleet.act(method, device_id, *args, time.time())
+        if self.loop is not None:
+            self.loop.dispatch(out)
+        return result
+
+    async def replan_all(self) -> ActionResult:
+        """Replan every device."""
+        result, out = await self.fleet.replan_all(time.time())
+        if self.loop is not None:
+            self.loop.dispatch(out)
+        return result
+
+    async def drain_site(self, site: str, drained: bool) -> ActionResult:
+        """Drain or undrain an edge site and replan the fleet around it."""
+        if not any(t.tier == "edge" and t.site == site for t in self.settings.tiers):
+            return ActionResult("not_found", f"no edge site {site!r}; known: "
+                                + ", ".join(t.site for t in self.settings.tiers if t.tier == "edge"))
+        (self.drained_sites.add if drained else self.drained_sites.discard)(site)
+        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"site {site} {'drained' if drained else 'undrained'}")])
+        await self._apply_context()
+        return ActionResult("ok", f"edge site {site} {'drained' if drained else 'undrained'}")
+
+    def state_counts(self) -> dict[str, int]:
+        """Devices by state as of the last sweep (read by the metrics thread)."""
+        return dict(self.loop.state_counts) if self.loop is not None else {}
+
+    def plan_context(self) -> PlanContext:
+        """Queueing delay per (tier, site) from configured queue depth, and drained sites."""
+        queue = {
+            (t.tier, t.site): t.queue_depth * t.service_ms / max(1, t.capacity) for t in self.settings.tiers
+        }
+        return PlanContext(queue_ms=queue, drained_sites=frozenset(self.drained_sites))
+
+    async def _apply_context(self) -> None:
+        out = await self.fleet.set_context(self.plan_context(), time.time())
+        if self.loop is not None:
+            self.loop.dispatch(out)
+
+    def tiers(self) -> list[operator_pb2.TierView]:
+        """Configured tiers with their load and drain state."""
+        return [
+            operator_pb2.TierView(
+                tier=t.tier,
+                site=t.site,
+                workers=t.workers,
+                capacity=t.capacity,
+                queue_depth=t.queue_depth,
+                utilisation=min(1.0, t.queue_depth / max(1, t.capacity)),
+                cost_per_hour=t.cost_per_hour,
+                drained=t.site in self.drained_sites,
+            )
+            for t in self.settings.tiers
+        ]
+
+
+def _handles(settings: OrchestratorSettings, spec: ShardSpec) -> tuple[list[ShardHandle], object | None]:
+    if settings.fleet.backend == "ray":
+        from orchestrator.fleet.ray_backend import start_shards
+
+        return start_shards(spec, settings.fleet.shards)
+    return [LocalHandle(build_shard(spec)) for _ in range(settings.fleet.shards)], None
+
+
+def build(settings: OrchestratorSettings) -> Orchestrator:
+    """Wire one orchestrator from settings (nothing starts until `startup()`)."""
+    spec = shard_spec(settings)
+    handles, ray_owner = _handles(settings, spec)
+    instance = settings.instance or f"{socket.gethostname()}:{os.getpid()}"
+    orchestrator = Orchestrator(
+        settings=settings,
+        fleet=ShardedFleet(handles),
+        events=EventStore(settings.events.path, settings.events.keep),
+        intake=Intake(settings.mqtt.max_payload_bytes, settings.mqtt.queue_limit),
+        stats=LoopStats(),
+        instance=instance,
+    )
+    orchestrator._ray = ray_owner
+    return orchestrator

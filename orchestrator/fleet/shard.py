@@ -1,0 +1,307 @@
+"""One shard of the fleet: the devices whose id hashes to it, their sessions, links and plans.
+
+A shard is plain Python with no I/O and no clock: the control loop passes batches and `now_s` in,
+and publishes what comes back. The same class runs in-process (local backend) or inside a Ray actor
+(`orchestrator.fleet.ray_backend`), so its logic is tested without Ray.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from protos import PROTOCOL_VERSION
+from protos.topics import device_topic
+from protos.v1 import control_pb2, operator_pb2
+
+from orchestrator.fleet import views
+from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, ShardOutput
+from orchestrator.fleet.sessions import Session, SessionPolicy, Transition, on_birth, on_death, on_telemetry, sweep
+from orchestrator.ingest.decoding import Inbound
+from orchestrator.replanning.replanner import PlanContext, Replanner
+
+__all__ = ["ActionResult", "FleetShard"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Outcome of an operator action on a shard: ok, or a canonical failure with a message."""
+
+    status: str  # "ok", "not_found", "invalid_argument", "failed_precondition"
+    message: str
+
+
+def _unix_ms(now_s: float) -> int:
+    return int(now_s * 1000)
+
+
+class FleetShard:
+    """The state of the devices of one shard, and every decision about them."""
+
+    def __init__(
+        self,
+        policy: SessionPolicy,
+        replanner: Replanner | None = None,
+        history: int = 60,
+        rebirth_on_retained: bool = True,
+    ) -> None:
+        self._policy = policy
+        self._replanner = replanner
+        self._history = history
+        self._rebirth_on_retained = rebirth_on_retained
+        self._devices: dict[str, DeviceRecord] = {}
+        self._revision = 0
+        self._dirty: set[str] = set()
+        self._context = PlanContext()
+
+    def _record(self, fleet: str, device: str) -> DeviceRecord:
+        record = self._devices.get(device)
+        if record is None:
+            record = DeviceRecord(Session(device, fleet))
+            record.uplink_history = deque(maxlen=self._history)
+            record.rtt_history = deque(maxlen=self._history)
+            self._devices[device] = record
+        record.session.fleet = fleet
+        return record
+
+    def _touch(self, record: DeviceRecord) -> None:
+        self._revision += 1
+        record.revision = self._revision
+
+    def command(self, record: DeviceRecord, now_s: float, **body: object) -> bytes:
+        """Serialise a Command for `record`'s device with a fresh id."""
+        record.next_command += 1
+        cmd = control_pb2.Command(
+            protocol_version=PROTOCOL_VERSION,
+            command_id=f"{record.session.device_id}:{record.session.bd_seq}:{record.next_command}",
+            issued_ms=_unix_ms(now_s),
+            **body,  # type: ignore[arg-type]
+        )
+        return cmd.SerializeToString()
+
+    def _rebirth(self, record: DeviceRecord, reason: str, now_s: float, out: ShardOutput) -> None:
+        payload = self.command(record, now_s, rebirth=control_pb2.Rebirth(reason=reason))
+        topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
+        out.commands.append(Outbound(topic, payload, "rebirth"))
+        out.events.append(EventRecord(_unix_ms(now_s), "rebirth", record.session.device_id, reason))
+
+    def _transition(self, record: DeviceRecord, t: Transition, now_s: float, out: ShardOutput) -> None:
+        if t.changed:
+            self._touch(record)
+            if t.after == "offline" and t.outcome in ("ended", "expired"):
+                out.events.append(EventRecord(_unix_ms(now_s), "death", record.session.device_id, t.reason))
+            elif t.after != "online" or t.before != "offline":
+                out.events.append(
+                    EventRecord(_unix_ms(now_s), "state", record.session.device_id, f"{t.before} -> {t.after}: {t.reason}")
+                )
+        if t.rebirth:
+            self._rebirth(record, t.reason, now_s, out)
+
+    def apply(self, batch: Sequence[Inbound], now_s: float) -> ShardOutput:
+        """Apply a batch of births, telemetry and deaths in arrival order, then replan what changed."""
+        out = ShardOutput()
+        arrivals: dict[str, float] = {}
+        for item in batch:
+            record = self._record(item.fleet, item.device)
+            message = item.message
+            if isinstance(message, control_pb2.Telemetry):
+                t = on_telemetry(
+                    record.session, message.bd_seq, message.seq, message.historical, item.received_s, self._policy
+                )
+                out.count(f"telemetry_{t.outcome}")
+                if t.outcome in ("accepted", "gap"):
+                    if self._observe(record, message):
+                        self._dirty.add(item.device)
+                        arrivals.setdefault(item.device, item.received_s)
+                    self._touch(record) if t.changed else None
+                self._transition(record, t, item.received_s, out)
+            elif isinstance(message, control_pb2.DeviceBirth):
+                t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
+                out.count(f"birth_{t.outcome}")
+                if t.outcome == "new_session":
+                    self._adopt_birth(record, message)
+                    out.events.append(EventRecord(_unix_ms(now_s), "birth", item.device, t.reason))
+                    self._dirty.add(item.device)
+                    arrivals.setdefault(item.device, item.received_s)
+                    self._touch(record)
+                    if item.retained and self._rebirth_on_retained:
+                        self._rebirth(record, "orchestrator started: confirm your session", now_s, out)
+                self._transition(record, t, item.received_s, out)
+            else:
+                t = on_death(record.session, message.bd_seq, item.received_s)
+                out.count(f"death_{t.outcome}")
+                self._transition(record, t, item.received_s, out)
+        self._replan(now_s, arrivals, out)
+        return out
+
+    def _adopt_birth(self, record: DeviceRecord, birth: control_pb2.DeviceBirth) -> None:
+        record.site = birth.site
+        record.agent_version = birth.agent_version
+        record.capabilities = birth.capabilities.SerializeToString()
+        speed = birth.capabilities.speed_factor
+        record.speed_factor = speed if speed > 0 else 1.0
+        power = birth.capabilities.power
+        record.battery_percent = power.battery_percent if power.has_battery else -1.0
+        record.models = tuple(m.name for m in birth.models)
+        record.planned_links = {}
+
+    def _observe(self, record: DeviceRecord, telemetry: control_pb2.Telemetry) -> bool:
+        """Record the reported links and load; True when they moved enough to replan."""
+        links = {
+            link.target: LinkSample(link.rtt_ms, link.uplink_mbps, link.downlink_mbps, link.loss, link.link_type)
+            for link in telemetry.links
+        }
+        record.links = links
+        record.cpu_percent = telemetry.cpu_percent
+        if record.battery_percent >= 0 or not telemetry.on_ac:
+            record.battery_percent = telemetry.battery_percent if not telemetry.on_ac else record.battery_percent
+        for name, stats in telemetry.inference.items():
+            plan = record.plans.get(name)
+            if plan is not None and stats.count:
+                plan.measured_latency_ms = stats.p50_ms
+        edge = links.get("edge")
+        if edge is not None:
+            record.uplink_history.append(edge.uplink_mbps)
+            record.rtt_history.append(edge.rtt_ms)
+        self._touch(record)
+        if self._replanner is None:
+            return False
+        return self._replanner.links_moved(record.planned_links, links) or any(
+            link.changed for link in telemetry.links
+        )
+
+    def _replan(self, now_s: float, arrivals: dict[str, float], out: ShardOutput) -> None:
+        if self._replanner is None or not self._dirty:
+            return
+        records = [
+            self._devices[d] for d in sorted(self._dirty) if self._devices[d].session.state == "online"
+        ]
+        self._dirty.clear()
+        if not records:
+            return
+        for decision in self._replanner.replan(records, self._context, now_s):
+            record = decision.record
+            out.replans += 1
+            self._touch(record)
+            out.events.append(
+                EventRecord(_unix_ms(now_s), "switch" if decision.switched else "replan",
+                            record.session.device_id, decision.message)
+            )
+            if decision.publish is not None:
+                out.switches += int(decision.switched)
+                topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
+                payload = self.command(record, now_s, plan_update=decision.publish)
+                out.commands.append(
+                    Outbound(topic, payload, "plan_update", arrivals.get(record.session.device_id),
+                             self._replanner.expiry_s)
+                )
+
+    def tick(self, now_s: float) -> ShardOutput:
+        """Apply the staleness bounds to every device."""
+        out = ShardOutput()
+        for record in self._devices.values():
+            t = sweep(record.session, now_s, self._policy)
+            if t is not None:
+                self._transition(record, t, now_s, out)
+        return out
+
+    def set_context(self, context: PlanContext, now_s: float) -> ShardOutput:
+        """New tier load or drained sites: replan every online device."""
+        self._context = context
+        self._dirty.update(d for d, r in self._devices.items() if r.session.state == "online")
+        out = ShardOutput()
+        self._replan(now_s, {}, out)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Devices by state."""
+        counts = {"online": 0, "stale": 0, "offline": 0}
+        for record in self._devices.values():
+            counts[record.session.state] += 1
+        return counts
+
+    def summaries(self, fleet: str = "", state: str = "") -> list[operator_pb2.DeviceSummary]:
+        """Summaries of the devices matching `fleet` and `state` (empty matches all)."""
+        return [
+            views.summary(r)
+            for r in self._devices.values()
+            if (not fleet or r.session.fleet == fleet) and (not state or r.session.state == state)
+        ]
+
+    def changes_since(self, revision: int) -> tuple[int, list[operator_pb2.DeviceSummary]]:
+        """The shard's revision now and the devices changed after `revision`."""
+        changed = [views.summary(r) for r in self._devices.values() if r.revision > revision]
+        return self._revision, changed
+
+    def detail(self, device_id: str) -> operator_pb2.DeviceDetail | None:
+        """Everything about one device, or None when the shard does not know it."""
+        record = self._devices.get(device_id)
+        return None if record is None else views.detail(record)
+
+    def has(self, device_id: str) -> bool:
+        """Whether the shard knows the device."""
+        return device_id in self._devices
+
+    def rebirth(self, device_id: str, now_s: float) -> tuple[ActionResult, ShardOutput]:
+        """Ask one device to publish its birth again."""
+        out = ShardOutput()
+        record = self._devices.get(device_id)
+        if record is None:
+            return ActionResult("not_found", f"no device {device_id!r}"), out
+        self._rebirth(record, "requested by an operator", now_s, out)
+        return ActionResult("ok", f"rebirth requested from {device_id}"), out
+
+    def drain(self, device_id: str, drained: bool, now_s: float) -> tuple[ActionResult, ShardOutput]:
+        """Drain a device (everything runs on it) or undrain it; tells the device and replans it."""
+        out = ShardOutput()
+        record = self._devices.get(device_id)
+        if record is None:
+            return ActionResult("not_found", f"no device {device_id!r}"), out
+        record.drained = drained
+        self._touch(record)
+        payload = self.command(record, now_s, drain=control_pb2.Drain(drained=drained))
+        out.commands.append(Outbound(device_topic(record.session.fleet, device_id, "cmd"), payload, "drain"))
+        out.events.append(EventRecord(_unix_ms(now_s), "action", device_id, "drained" if drained else "undrained"))
+        self._dirty.add(device_id)
+        self._replan(now_s, {}, out)
+        return ActionResult("ok", f"{device_id} {'drained' if drained else 'undrained'}"), out
+
+    def pin(
+        self, device_id: str, model: str, tiers: Sequence[str], pinned: bool, now_s: float
+    ) -> tuple[ActionResult, ShardOutput]:
+        """Pin a model's plan on a device (`tiers` per layer; empty pins the current plan), or unpin it."""
+        out = ShardOutput()
+        record = self._devices.get(device_id)
+        if record is None:
+            return ActionResult("not_found", f"no device {device_id!r}"), out
+        if self._replanner is None:
+            return ActionResult("failed_precondition", "this orchestrator has no models to plan"), out
+        error = self._replanner.pin(record, model, tuple(tiers), pinned)
+        if error is not None:
+            return ActionResult(error[0], error[1]), out
+        self._touch(record)
+        action = "pinned" if pinned else "unpinned"
+        plan = record.plans[model]
+        out.events.append(EventRecord(_unix_ms(now_s), "action", device_id, f"{model} {action}: {plan.tiers}"))
+        update = self._replanner.update(plan, model, "device" if record.drained else "all")
+        payload = self.command(record, now_s, plan_update=update)
+        out.commands.append(
+            Outbound(device_topic(record.session.fleet, device_id, "cmd"), payload, "plan_update", None,
+                     self._replanner.expiry_s)
+        )
+        self._dirty.add(device_id)
+        self._replan(now_s, {}, out)
+        return ActionResult("ok", f"{model} on {device_id} {action}"), out
+
+    def replan(self, device_id: str, now_s: float) -> tuple[ActionResult, ShardOutput]:
+        """Replan one device now ("" replans the whole shard)."""
+        out = ShardOutput()
+        if device_id and device_id not in self._devices:
+            return ActionResult("not_found", f"no device {device_id!r}"), out
+        targets = [device_id] if device_id else list(self._devices)
+        for d in targets:
+            self._devices[d].planned_links = {}
+        self._dirty.update(targets)
+        self._replan(now_s, {}, out)
+        return ActionResult("ok", f"replanned {len(targets)} device(s)"), out

@@ -1,0 +1,79 @@
+"""Turn a received MQTT message into a typed inbound record, or a rejection with a reason. Pure.
+
+Everything a device can send arrives here first; nothing it sends may stop ingest, so every
+failure becomes a `Rejected` with a bounded reason (used as a metric label).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from google.protobuf.message import DecodeError
+
+from protos import PROTOCOL_VERSION
+from protos.topics import DeviceTopic, InvalidTopic, parse_topic
+from protos.v1 import control_pb2
+
+__all__ = ["Inbound", "RejectReason", "Rejected", "decode"]
+
+RejectReason = Literal["undecodable", "wrong_topic", "oversized", "unknown_version", "unexpected_kind"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A decoded birth, telemetry or death of one device, with when it was received."""
+
+    kind: Literal["birth", "state", "death"]
+    fleet: str
+    device: str
+    message: control_pb2.DeviceBirth | control_pb2.Telemetry | control_pb2.DeviceDeath
+    received_s: float
+    retained: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Input that was refused, and why (one of a few reasons, for counting)."""
+
+    reason: RejectReason
+    topic: str
+    detail: str
+
+
+_TYPES = {
+    "birth": control_pb2.DeviceBirth,
+    "state": control_pb2.Telemetry,
+    "death": control_pb2.DeviceDeath,
+}
+
+
+def decode(
+    topic: str, payload: bytes, received_s: float, max_bytes: int, retained: bool = False
+) -> Inbound | Rejected | None:
+    """Decode one message. Returns None for messages that are ours to ignore (orchestrator state, cmd)."""
+    if len(payload) > max_bytes:
+        return Rejected("oversized", topic, f"{len(payload)} bytes > {max_bytes}")
+    try:
+        parsed = parse_topic(topic)
+    except InvalidTopic as exc:
+        return Rejected("wrong_topic", topic, str(exc))
+    if not isinstance(parsed, DeviceTopic):
+        return None
+    if parsed.kind == "cmd":
+        return None
+    if not payload and parsed.kind == "birth":
+        return None  # a cleared retained birth
+    message_type = _TYPES[parsed.kind]
+    message = message_type()
+    try:
+        message.ParseFromString(payload)
+    except DecodeError as exc:
+        return Rejected("undecodable", topic, f"not a {message_type.__name__}: {exc}")
+    if message.protocol_version != PROTOCOL_VERSION:
+        return Rejected(
+            "unknown_version", topic, f"protocol_version {message.protocol_version}, we speak {PROTOCOL_VERSION}"
+        )
+    if isinstance(message, control_pb2.DeviceBirth) and message.device_id and message.device_id != parsed.device:
+        return Rejected("wrong_topic", topic, f"birth names device {message.device_id!r}")
+    return Inbound(parsed.kind, parsed.fleet, parsed.device, message, received_s, retained)

@@ -1,0 +1,252 @@
+"""Exact placement for chains: a shortest path over a layered graph of runs, or a MILP on it under limits.
+
+Why exact. Every chain assignment is a sequence of maximal runs (consecutive layers on one tier). The graph
+has, per layer i and tier T, a node "layer i runs on T inside a run" and a node "a run on T ends at i"; a
+run may only be followed by a run on another tier, so source-to-sink paths and assignments correspond
+one to one. Every term of the expected cost model is attached to exactly one arc of that path:
+
+* layer i on T: `P_i * latency`, plus its exit branch (`P_i * exit latency`) and the exit's result sent
+  back to the device (weight `P_i * exit_rate`), where P_i is the probability that a request reaches i;
+* a run starting at s on T: one entry into T (`queue_ms`) and the incoming transfer, weight P_s;
+* the final result back to the device, weight P_n (requests that take no exit).
+
+Summing `P_i * latency` over a run is the expected compute of that run with its cut-off variants, exactly
+(a request that finishes at exit f runs layers up to f). Segments make the run's START matter: when a
+segment (s, f) is measured, a run [s..t] pays `delta = segment - sum` with weight P_f if t == f, or
+`P_f * exit_rate_f` if t > f (the requests that are cut off at f). So for each start s that has segments
+on T the graph keeps separate nodes (s, T, i) until the last segment from s ends, then merges them into
+the plain nodes. The graph has O(n * tiers^2 + S) arcs, S the number of (segment start, tier, layer)
+triples: O(n^2) when every contiguous segment is profiled, O(n) without segments.
+
+Without limits the best plan is a shortest path (dynamic programming in arc order). With `max_latency_ms`
+or `max_cost_usd` the problem is a resource-constrained shortest path; it is solved exactly as a 0/1 flow
+MILP on the same graph (HiGHS, zero gap): on an acyclic graph a 0/1 flow of value one is exactly one path,
+and expected latency and cost are sums over its arcs, hence linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.planner.costmodel import (
+    BASIS,
+    TIERS,
+    bytes_index,
+    compute_index,
+    entries_index,
+    msgs_index,
+    route,
+)
+from orchestrator.planner.scenario import Scenario
+
+__all__ = ["ChainGraph", "chain_graph", "constrained_path", "shortest_path"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ChainGraph:
+    """Arcs in processing order (every arc's source is final before the arc is read), with usage vectors.
+
+    `layer[a]`/`tier[a]` say which layer the arc places on which tier (-1 when none).
+    """
+
+    nodes: int
+    source: int
+    sink: int
+    src: IntArray
+    dst: IntArray
+    usage: FloatArray
+    layer: IntArray
+    tier: IntArray
+
+
+class _Builder:
+    def __init__(self, scn: Scenario) -> None:
+        self.scn = scn
+        self.present = frozenset(scn.links)
+        self.nodes = 1
+        self.src: list[int] = []
+        self.dst: list[int] = []
+        self.layer: list[int] = []
+        self.tier: list[int] = []
+        self.entries: list[tuple[int, int, float]] = []
+
+    def node(self) -> int:
+        self.nodes += 1
+        return self.nodes - 1
+
+    def arc(self, u: int, v: int, layer: int = -1, tier: int = -1) -> int:
+        self.src.append(u)
+        self.dst.append(v)
+        self.layer.append(layer)
+        self.tier.append(tier)
+        return len(self.src) - 1
+
+    def add(self, arc: int, index: int, value: float) -> None:
+        if value != 0.0:
+            self.entries.append((arc, index, value))
+
+    def send(self, arc: int, a: int, b: int, nbytes: float, weight: float) -> None:
+        hops = route(a, b, self.present)
+        if hops is None:
+            raise AssertionError("routes are checked when the scenario is parsed")
+        for k in hops:
+            self.add(arc, msgs_index(k), weight)
+            self.add(arc, bytes_index(k), weight * nbytes)
+
+
+def chain_graph(scn: Scenario) -> ChainGraph:
+    """The run graph of a chain scenario (cached on the scenario; links only change its pricing)."""
+    cached = scn.cache.get("chain_graph")
+    if isinstance(cached, ChainGraph):
+        return cached
+    graph = _build(scn)
+    scn.cache["chain_graph"] = graph
+    return graph
+
+
+def _build(scn: Scenario) -> ChainGraph:
+    n = len(scn.layers)
+    b = _Builder(scn)
+    reach = [1.0] * (n + 1)
+    rate = [0.0] * n
+    exit_at = {e.after: e for e in scn.exits}
+    for i in range(n):
+        rate[i] = exit_at[i].exit_rate if i in exit_at else 0.0
+        reach[i + 1] = reach[i] * (1.0 - rate[i])
+    opts = [set(o) for o in scn.options]
+    deltas: dict[tuple[int, int], dict[int, float]] = {}
+    for seg in scn.segments:
+        for t, tier in enumerate(TIERS):
+            if tier in seg.latency_ms and all(t in opts[i] for i in range(seg.first, seg.last + 1)):
+                total = sum(scn.layers[i].latency_ms[tier] for i in range(seg.first, seg.last + 1))
+                deltas.setdefault((seg.first, t), {})[seg.last] = seg.latency_ms[tier] - total
+    last_end = {key: max(ends) for key, ends in deltas.items()}
+
+    def layer_term(arc: int, i: int, t: int) -> None:
+        tier = TIERS[t]
+        b.add(arc, compute_index(t), reach[i] * scn.layers[i].latency_ms[tier])
+        ex = exit_at.get(i)
+        if ex is not None:
+            if ex.latency_ms is not None:
+                b.add(arc, compute_index(t), reach[i] * ex.latency_ms[tier])
+            b.send(arc, t, 0, ex.output_bytes, reach[i] * ex.exit_rate)
+
+    plain: dict[int, int] = {}
+    special: dict[tuple[int, int], int] = {}
+    ended: dict[int, int] = {}
+    for i in range(n):
+        new_plain = {t: b.node() for t in sorted(opts[i])}
+        new_special: dict[tuple[int, int], int] = {}
+        for (s, t), node in special.items():
+            if i <= last_end[s, t] and t in opts[i]:
+                new_special[s, t] = b.node()
+        for t in sorted(opts[i]):
+            if (i, t) in deltas:
+                new_special[i, t] = b.node()
+        new_ended = {t: b.node() for t in sorted(opts[i])}
+        for t in sorted(opts[i]):
+            target = new_special.get((i, t), new_plain[t])
+            previous = {-1: 0} if i == 0 else {p: node for p, node in ended.items() if p != t}
+            for p, node in previous.items():
+                arc = b.arc(node, target, i, t)
+                b.add(arc, entries_index(t), reach[i])
+                if i == 0:
+                    b.send(arc, 0, t, scn.input_bytes, 1.0)
+                else:
+                    b.send(arc, p, t, scn.layers[i - 1].output_bytes, reach[i])
+                layer_term(arc, i, t)
+            if t in plain:
+                arc = b.arc(plain[t], new_plain[t], i, t)
+                layer_term(arc, i, t)
+        for (s, t), node in special.items():
+            if t not in opts[i]:
+                continue
+            arc = b.arc(node, new_special.get((s, t), new_plain[t]), i, t)
+            layer_term(arc, i, t)
+            delta = deltas[s, t].get(i - 1)
+            if delta is not None:
+                b.add(arc, compute_index(t), reach[i - 1] * rate[i - 1] * delta)
+        for t, node in new_plain.items():
+            b.arc(node, new_ended[t])
+        for (s, t), node in new_special.items():
+            arc = b.arc(node, new_ended[t])
+            delta = deltas[s, t].get(i)
+            if delta is not None:
+                b.add(arc, compute_index(t), reach[i] * delta)
+        plain, special, ended = new_plain, new_special, new_ended
+    sink = b.node()
+    for t, node in ended.items():
+        arc = b.arc(node, sink)
+        b.send(arc, t, 0, scn.layers[-1].output_bytes, reach[n])
+    usage = np.zeros((len(b.src), BASIS))
+    if b.entries:
+        rows, cols, vals = zip(*b.entries, strict=True)
+        np.add.at(usage, (np.array(rows), np.array(cols)), np.array(vals))
+    return ChainGraph(
+        nodes=b.nodes,
+        source=0,
+        sink=sink,
+        src=np.array(b.src, dtype=np.int64),
+        dst=np.array(b.dst, dtype=np.int64),
+        usage=usage,
+        layer=np.array(b.layer, dtype=np.int64),
+        tier=np.array(b.tier, dtype=np.int64),
+    )
+
+
+def _tiers_of(graph: ChainGraph, arcs: list[int], n: int) -> tuple[int, ...]:
+    tiers = [-1] * n
+    for a in arcs:
+        if graph.layer[a] >= 0:
+            tiers[int(graph.layer[a])] = int(graph.tier[a])
+    return tuple(tiers)
+
+
+def shortest_path(graph: ChainGraph, weights: FloatArray, n: int) -> tuple[int, ...]:
+    """The assignment (tier index per layer) of the cheapest source-sink path under arc `weights`."""
+    dist = [float("inf")] * graph.nodes
+    pred = [-1] * graph.nodes
+    dist[graph.source] = 0.0
+    src, dst, w = graph.src.tolist(), graph.dst.tolist(), weights.tolist()
+    for a in range(len(src)):
+        d = dist[src[a]] + w[a]
+        if d < dist[dst[a]]:
+            dist[dst[a]] = d
+            pred[dst[a]] = a
+    arcs: list[int] = []
+    node = graph.sink
+    while node != graph.source:
+        arcs.append(pred[node])
+        node = src[pred[node]]
+    return _tiers_of(graph, arcs, n)
+
+
+def constrained_path(
+    graph: ChainGraph, weights: FloatArray, limits: list[tuple[FloatArray, float]], n: int
+) -> tuple[int, ...] | None:
+    """The cheapest path whose arc sums meet every `(per-arc values, limit)`; None when none does."""
+    from orchestrator.planner.milp import solve
+
+    arcs = len(graph.src)
+    out: list[list[int]] = [[] for _ in range(graph.nodes)]
+    into: list[list[int]] = [[] for _ in range(graph.nodes)]
+    for a in range(arcs):
+        out[int(graph.src[a])].append(a)
+        into[int(graph.dst[a])].append(a)
+    eq: list[tuple[list[int], list[float], float]] = []
+    for v in range(graph.nodes):
+        if v == graph.source:
+            eq.append((out[v], [1.0] * len(out[v]), 1.0))
+        elif v != graph.sink:
+            eq.append((into[v] + out[v], [1.0] * len(into[v]) + [-1.0] * len(out[v]), 0.0))
+    x = solve(weights, eq, limits, [], np.ones(arcs, dtype=bool))
+    if x is None:
+        return None
+    chosen = [a for a in range(arcs) if x[a] > 0.5]
+    return _tiers_of(graph, chosen, n)

@@ -1,0 +1,156 @@
+"""`plan(scenario)`: the optimal assignment, its figures, the single-tier alternatives, and `Plan`.
+
+Chains go to the run graph (`chain.py`), DAGs to the MILP (`dag.py`); both are exact, and the figures are
+always re-priced by the reference cost model (`evaluating.py`). Without limits a chain is a shortest path;
+with limits the unconstrained optimum is kept when it already meets them (then it is also the constrained
+optimum), otherwise the MILP decides. No feasible plan: `Infeasible`, naming the binding limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.planner.chain import chain_graph, constrained_path, shortest_path
+from orchestrator.planner.costmodel import COST, LATENCY, OBJECTIVES, TIERS, pricing
+from orchestrator.planner.dag import dag_program, solve_dag
+from orchestrator.planner.errors import Infeasible
+from orchestrator.planner.evaluating import evaluate_indices
+from orchestrator.planner.figures import Figures
+from orchestrator.planner.scenario import Scenario
+
+__all__ = ["Plan", "optimise", "plan"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The chosen placement: `assignment` (layer -> tier, topological order), its figures, and what each
+    single-tier placement would give (`alternatives`: device_only/edge_only/cloud_only, None if infeasible).
+    """
+
+    model: str
+    objective: str
+    assignment: Mapping[str, str]
+    latency_ms: float
+    cost_usd: float
+    device_energy_j: float
+    breakdown: Mapping[str, Mapping[str, float]]
+    alternatives: Mapping[str, Figures | None]
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tier of each layer, in layer order (the wire form's parallel list)."""
+        return tuple(self.assignment.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The `continuum.plan/v1` document as a JSON-ready dict (json.dumps it to print or send)."""
+        return {
+            "format": "continuum.plan/v1",
+            "assignment": dict(self.assignment),
+            "latency_ms": self.latency_ms,
+            "cost_usd": self.cost_usd,
+            "device_energy_j": self.device_energy_j,
+            "breakdown": {key: dict(value) for key, value in self.breakdown.items()},
+            "alternatives": {
+                key: (None if figures is None else figures.to_json()) for key, figures in self.alternatives.items()
+            },
+        }
+
+
+def _weights(usage: FloatArray, price: FloatArray, objective: int) -> FloatArray:
+    """Objective weights with a tie-break towards lower latency far below the objective's resolution."""
+    weights = usage @ price[:, objective]
+    if objective == LATENCY:
+        return weights
+    latency = usage @ price[:, LATENCY]
+    span = float(np.sum(np.abs(latency)))
+    scale = float(np.max(np.abs(weights))) if len(weights) else 0.0
+    if span <= 0 or scale <= 0:
+        return weights
+    return weights + latency * (1e-9 * scale / span)
+
+
+def optimise(
+    scn: Scenario, objective: str, max_latency_ms: float | None, max_cost_usd: float | None
+) -> tuple[int, ...] | None:
+    """The exact optimum (tier index per layer) for `objective` under the given limits; None if none."""
+    price = pricing(scn.tiers, scn.links)
+    column = OBJECTIVES[objective]
+    limit_cols = [(LATENCY, max_latency_ms), (COST, max_cost_usd)]
+    if scn.is_chain:
+        graph = chain_graph(scn)
+        weights = _weights(graph.usage, price, column)
+        best = shortest_path(graph, weights, len(scn.layers))
+        if all(limit is None for _, limit in limit_cols):
+            return best
+        figures = evaluate_indices(scn.with_objective(objective, max_latency_ms, max_cost_usd), best)
+        if figures.feasible:
+            return best
+        limits = [(graph.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
+        return constrained_path(graph, weights, limits, len(scn.layers))
+    program = dag_program(scn)
+    weights = _weights(program.usage, price, column)
+    limits = [(program.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
+    return solve_dag(program, weights, limits)
+
+
+def _diagnose(scn: Scenario) -> Infeasible:
+    latency_cap, cost_cap = scn.max_latency_ms, scn.max_cost_usd
+    if latency_cap is not None:
+        fastest = evaluate_indices(scn, optimise(scn, "latency", None, None) or ())
+        if fastest.latency_ms > latency_cap:
+            return Infeasible(
+                f"objective.max_latency_ms: no plan is that fast; the fastest takes {fastest.latency_ms:.4g} ms "
+                f"(limit {latency_cap:.4g} ms); raise the limit or allow more tiers"
+            )
+    if cost_cap is not None:
+        cheapest = evaluate_indices(scn, optimise(scn, "cost", None, None) or ())
+        if cheapest.cost_usd > cost_cap:
+            return Infeasible(
+                f"objective.max_cost_usd: no plan is that cheap; the cheapest costs {cheapest.cost_usd:.4g} USD "
+                f"(limit {cost_cap:.4g} USD); raise the limit or allow cheaper tiers"
+            )
+    best = optimise(scn, "latency", None, cost_cap)
+    within = f"{evaluate_indices(scn, best).latency_ms:.4g} ms" if best is not None else "longer"
+    return Infeasible(
+        "objective.max_latency_ms and objective.max_cost_usd: each can be met alone but not both; "
+        f"within {cost_cap:.4g} USD the fastest plan takes {within} (limit {latency_cap:.4g} ms); relax one"
+    )
+
+
+def _alternatives(scn: Scenario) -> dict[str, Figures | None]:
+    out: dict[str, Figures | None] = {}
+    for t, tier in enumerate(TIERS):
+        figures = None
+        if all(t in opts for opts in scn.options):
+            figures = evaluate_indices(scn, (t,) * len(scn.layers))
+            figures = figures if figures.feasible else None
+        out[f"{tier}_only"] = figures
+    return out
+
+
+def plan(scn: Scenario) -> Plan:
+    """The exact optimal plan of a scenario; raises Infeasible naming the binding limit when none exists."""
+    best = optimise(scn, scn.minimize, scn.max_latency_ms, scn.max_cost_usd)
+    if best is None:
+        raise _diagnose(scn)
+    figures = evaluate_indices(scn, best)
+    if not figures.feasible:
+        raise _diagnose(scn)
+    assignment = {layer.name: TIERS[t] for layer, t in zip(scn.layers, best, strict=True)}
+    return Plan(
+        model=scn.name,
+        objective=scn.minimize,
+        assignment=assignment,
+        latency_ms=figures.latency_ms,
+        cost_usd=figures.cost_usd,
+        device_energy_j=figures.device_energy_j,
+        breakdown=figures.breakdown,
+        alternatives=_alternatives(scn),
+    )

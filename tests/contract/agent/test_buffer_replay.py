@@ -1,0 +1,52 @@
+"""Store and forward against a real broker that is SIGKILLed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from protos.v1 import control_pb2 as pb
+from tests.contract.agent.conftest import agent_settings, running_agent
+from tests.contract.agent.recorder import Recorder
+from tests.support.mosquitto import MosquittoBroker
+
+pytestmark = pytest.mark.contract
+
+STATE = "continuum/v1/testfleet/dev-1/state"
+
+
+async def test_telemetry_buffered_while_the_broker_is_down_is_replayed_in_order_and_complete(
+    mosquitto: MosquittoBroker, tmp_path: Path
+) -> None:
+    recorder = Recorder(mosquitto.port, STATE, client_id="replay-recorder", persistent=True).start()
+    time.sleep(1.5)  # let Mosquitto autosave the recorder's persistent session before the crash
+    try:
+        async with running_agent(agent_settings(mosquitto.port, tmp_path / "state")) as agent:
+            session = agent.session
+            await asyncio.to_thread(recorder.wait, lambda: session.counters["telemetry_sent"] >= 3)
+            mosquitto.kill()
+            await asyncio.to_thread(recorder.wait, lambda: session.counters["telemetry_buffered"] >= 10)
+            mosquitto.restart()
+            await asyncio.to_thread(
+                recorder.wait,
+                lambda: session.counters["telemetry_replayed"] >= session.counters["telemetry_buffered"] >= 10,
+                30,
+            )
+            buffered = session.counters["telemetry_buffered"]
+            assert agent.buffer.pending("dev-1") == 0
+
+            def history() -> list[pb.Telemetry]:
+                seen = [pb.Telemetry.FromString(m.payload) for m in recorder.on("/state")]
+                return [t for t in seen if t.historical]
+
+            replayed = await asyncio.to_thread(recorder.wait, lambda: len(history()) >= buffered and history())
+    finally:
+        recorder.stop()
+    stamps = [t.timestamp_ms for t in replayed]
+    assert len(replayed) == buffered
+    assert stamps == sorted(stamps)
+    seqs = [t.seq for t in replayed]
+    assert all((b - a) % 256 == 1 for a, b in zip(seqs, seqs[1:], strict=False))

@@ -1,0 +1,228 @@
+"""The operator console: `build_app(settings)` wires the client, the fleet index and the screens.
+
+The fleet watch stream is consumed in one exclusive worker that buffers changes; a timer applies the buffer
+once per refresh cycle, so a burst of 10k updates costs one sort and one redraw of the visible rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import var
+from textual.screen import Screen
+
+from tui.actions import ACTION_NAMES, OperatorAction
+from tui.backoff import Backoff
+from tui.client import OperatorClient
+from tui.commands import OperatorCommands
+from tui.connection import ConnectionState
+from tui.errors import NotAllowed, NotAuthenticated, OperatorError
+from tui.fleet_index import FleetIndex
+from tui.models import FleetUpdate
+from tui.screens.base import OperatorScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.device import DeviceScreen
+from tui.screens.events import EventsScreen
+from tui.screens.fleet import FleetScreen
+from tui.screens.help import HelpScreen
+from tui.screens.tiers import TiersScreen
+from tui.settings import TuiSettings
+
+__all__ = ["ContinuumApp", "build_app"]
+
+
+class ContinuumApp(App[None]):
+    """Fleet, tiers and events as modes; the device screen pushed over the fleet."""
+
+    TITLE = "Continuum"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {OperatorCommands}
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "fleet": FleetScreen,
+        "tiers": TiersScreen,
+        "events": EventsScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys"),
+        Binding("1", "show('fleet')", "Fleet"),
+        Binding("2", "show('tiers')", "Tiers"),
+        Binding("3", "show('events')", "Events"),
+    ]
+
+    connection: var[ConnectionState] = var(ConnectionState())
+
+    def __init__(self, settings: TuiSettings, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.settings = settings
+        self._clock = clock
+        self.index = FleetIndex()
+        self._pending: list[FleetUpdate] = []
+        self._pending_reset = False
+        self._client: OperatorClient | None = None
+        self.sub_title = settings.target + ("  [read-only]" if settings.read_only else "")
+        self.refresh_cycles = 0
+
+    @property
+    def client(self) -> OperatorClient:
+        """The gRPC client (created on mount, on the app's event loop)."""
+        if self._client is None:
+            token = self.settings.token.get_secret_value() if self.settings.token else None
+            self._client = OperatorClient(self.settings.target, token, self.settings.rpc_timeout_s)
+        return self._client
+
+    def clock_ms(self) -> int:
+        """Now in unix milliseconds (injected clock, frozen in snapshot tests)."""
+        return int(self._clock() * 1000)
+
+    async def on_mount(self) -> None:
+        """Open the fleet, start watching, and start the refresh cycle."""
+        self.connection = ConnectionState("connecting", self.settings.target)
+        await self.switch_mode("fleet")
+        self.watch_fleet()
+        self.set_interval(self.settings.refresh_interval_s, self.refresh_fleet)
+
+    async def on_unmount(self) -> None:
+        """Close the channel."""
+        if self._client is not None:
+            await self._client.close()
+
+    def watch_connection(self, _state: ConnectionState) -> None:
+        """Redraw every status bar on a connection change."""
+        if isinstance(self.screen, OperatorScreen):
+            self.screen.update_status()
+
+    @work(exclusive=True, group="watch")
+    async def watch_fleet(self) -> None:
+        """Consume WatchFleet forever: buffer the snapshot, then changes; reconnect with backoff on a drop."""
+        backoff = Backoff(self.settings.reconnect_initial_s, self.settings.reconnect_max_s)
+        target = self.settings.target
+        while True:
+            snapshot: list[FleetUpdate] = []
+            in_snapshot = True
+            try:
+                async for update in self.client.watch_fleet():
+                    if in_snapshot:
+                        if snapshot == [] and self.connection.status != "syncing":
+                            self.connection = ConnectionState("syncing", target)
+                        snapshot.append(update)
+                        if update.snapshot_done:
+                            in_snapshot = False
+                            self._pending = snapshot
+                            self._pending_reset = True
+                            backoff.reset()
+                            self.connection = ConnectionState("connected", target)
+                    else:
+                        self._pending.append(update)
+            except OperatorError as error:
+                delay = backoff.next_delay()
+                self.connection = ConnectionState("disconnected", target, str(error), backoff.attempts, delay)
+                await asyncio.sleep(delay)
+                self.connection = ConnectionState("connecting", target, attempt=backoff.attempts)
+
+    def refresh_fleet(self) -> int:
+        """One refresh cycle: apply buffered changes to the index and redraw the fleet table's view.
+
+        Returns how many devices changed. Runs every `refresh_interval_s` on a timer.
+        """
+        pending, self._pending = self._pending, []
+        if self._pending_reset:
+            self.index.reset()
+            self._pending_reset = False
+        changed = self.index.apply(pending)
+        self.refresh_cycles += 1
+        fleet = self._fleet_screen()
+        if fleet is not None and (
+            changed or self.refresh_cycles % max(1, round(1 / self.settings.refresh_interval_s)) == 0
+        ):
+            fleet.reload()
+        return changed
+
+    def _fleet_screen(self) -> FleetScreen | None:
+        """The fleet screen when the fleet mode is showing (its table need not redraw otherwise)."""
+        for candidate in self.screen_stack:
+            if isinstance(candidate, FleetScreen):
+                return candidate
+        return None
+
+    async def action_show(self, mode: str) -> None:
+        """Switch to the fleet, tiers or events screen."""
+        await self.switch_mode(mode)
+
+    def open_device(self, device_id: str) -> None:
+        """Push the device screen for this device."""
+        if self.current_mode != "fleet":
+            self.switch_mode("fleet")
+        self.push_screen(DeviceScreen(device_id))
+
+    def action_help(self) -> None:
+        """Show the key bindings of the current screen and of the app."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen | ConfirmScreen):
+            return
+        read_only = self.settings.read_only
+
+        def rows(bindings: list[Binding | tuple[str, ...]]) -> list[tuple[str, str]]:
+            found = []
+            for binding in bindings:
+                if not isinstance(binding, Binding) or not binding.description:
+                    continue
+                if read_only and binding.action.split("(")[0] in ACTION_NAMES:
+                    continue
+                keys = binding.key_display or binding.key.replace("question_mark", "?").replace("slash", "/")
+                found.append((keys, binding.description))
+            return found
+
+        title = getattr(screen, "HELP", "Continuum")
+        sections = [
+            (title, rows(list(getattr(screen, "BINDINGS", [])))),
+            (
+                "Everywhere",
+                [*rows(list(self.BINDINGS)), ("ctrl+p", "command palette (actions, open device)")],
+            ),
+        ]
+        if isinstance(screen, FleetScreen):
+            sections[0][1].extend([("enter / click", "open the device"), ("↑ ↓ pgup pgdn home end", "move")])
+        self.push_screen(HelpScreen("Key bindings" + (" (read-only)" if read_only else ""), sections))
+
+    def request_action(self, action: OperatorAction) -> None:
+        """Confirm, then perform an operator action and notify the outcome (refused in read-only mode)."""
+        if self.settings.read_only:
+            self.notify("Read-only console: actions are disabled.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._perform(action)
+
+        self.push_screen(ConfirmScreen(action.title, action.question), answered)
+
+    @work(group="actions")
+    async def _perform(self, action: OperatorAction) -> None:
+        try:
+            result = await action.perform(self.client)
+        except (NotAuthenticated, NotAllowed) as error:
+            self.notify(str(error), title=action.title, severity="error", timeout=8)
+            return
+        except OperatorError as error:
+            self.notify(str(error), title=action.title, severity="error", timeout=8)
+            return
+        if result.ok:
+            self.notify(result.message or "done", title=action.title)
+        else:
+            self.notify(result.message or "refused", title=action.title, severity="warning", timeout=8)
+        for screen in self.screen_stack:
+            poll = getattr(screen, "poll", None)
+            if callable(poll) and screen.is_current:
+                poll()
+
+
+def build_app(settings: TuiSettings, clock: Callable[[], float] = time.time) -> ContinuumApp:
+    """The one factory of the console, used by `continuum tui` and by the tests."""
+    return ContinuumApp(settings, clock=clock)

@@ -1,0 +1,45 @@
+"""What every operator screen shares: the status bar, read-only gating of actions, palette context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import Screen
+
+from tui.actions import ACTION_NAMES, OperatorAction
+from tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from tui.app import ContinuumApp
+
+__all__ = ["OperatorScreen"]
+
+
+class OperatorScreen(Screen[None]):
+    """A screen of the console; subclasses list their actions for the palette in `context_actions()`."""
+
+    @property
+    def console(self) -> ContinuumApp:
+        """The app, typed."""
+        from tui.app import ContinuumApp
+
+        return cast(ContinuumApp, self.app)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide and refuse mutating actions in read-only mode."""
+        return not (action in ACTION_NAMES and self.console.settings.read_only)
+
+    def context_actions(self) -> list[OperatorAction]:
+        """The actions that make sense here right now (for the command palette)."""
+        return []
+
+    def on_screen_resume(self) -> None:
+        """Redraw the status bar when the screen comes back."""
+        self.update_status()
+
+    def update_status(self) -> None:
+        """Redraw the status bar from the app's connection state and counts."""
+        for bar in self.query(StatusBar):
+            bar.show(
+                self.console.connection, self.console.index.counts_by_state(), self.console.settings.read_only
+            )
