@@ -57,9 +57,7 @@ class BufferCounters:
 class TelemetryBuffer:
     """The queue file; `clock` gives seconds (wall time, as rows outlive the process)."""
 
-    def __init__(
-        self, path: Path | str, max_messages: int, ttl_s: float, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, path: Path | str, max_messages: int, ttl_s: float, clock: Callable[[], float]) -> None:
         if max_messages < 1:
             raise ValueError("max_messages must be >= 1")
         self.max_messages = max_messages

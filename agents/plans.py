@@ -78,10 +78,7 @@ def effective_tiers(
     (default cloud -> edge -> device) to the first reachable tier below it; "device" is always reachable.
     """
     order = tuple(ladder) or DEFAULT_LADDER
-    if isinstance(reachable, Mapping):
-        up = {tier for tier, ok in reachable.items() if ok}
-    else:
-        up = set(reachable)
+    up = {t for t, ok in reachable.items() if ok} if isinstance(reachable, Mapping) else set(reachable)
     up.add("device")
     result: list[str] = []
     for tier in tiers:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +133,7 @@ class Agent:
 
 
 @contextlib.contextmanager
-def _capture_signals(stop: asyncio.Event) -> object:
+def _capture_signals(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -155,10 +156,10 @@ async def build(
     onnxruntime child process).
     """
     state_dir: Path = settings.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, lambda: state_dir.mkdir(parents=True, exist_ok=True))
     identity = settings.identity
     klass = device_class(identity.device_class) if identity.device_class else detect_device_class()
-    loop = asyncio.get_running_loop()
     if birth is None:
         birth = await loop.run_in_executor(
             None, lambda: HostBirth(state_dir, device_class=klass, speed_factor=identity.speed_factor)

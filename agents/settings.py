@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,7 +42,13 @@ def _hostname_id() -> str:
     return cleaned[:128] or "device"
 
 
-class TlsSettings(BaseModel):
+class _Group(BaseModel):
+    """A settings group: unknown keys are errors, attribute docstrings become field descriptions."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class TlsSettings(_Group):
     """TLS towards the broker."""
 
     enabled: bool = False
@@ -57,14 +63,14 @@ class TlsSettings(BaseModel):
     """Verify that the broker's certificate names the host we connect to."""
 
 
-class BrokerSettings(BaseModel):
+class BrokerSettings(_Group):
     """Where the MQTT broker is and how to talk to it."""
 
     host: str = "localhost"
     """Broker host name or address."""
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(default=1883, ge=1, le=65535)
     """Broker TCP port."""
-    keepalive_s: int = Field(30, ge=5, le=65535)
+    keepalive_s: int = Field(default=30, ge=5, le=65535)
     """MQTT keepalive: the broker declares us dead (and publishes the last will) after 1.5x this."""
     protocol: Literal["auto", "5", "3.1.1"] = "auto"
     """MQTT version: "auto" tries 5 and falls back to 3.1.1 when the broker refuses it."""
@@ -72,19 +78,19 @@ class BrokerSettings(BaseModel):
     """Username for broker authentication."""
     password: SecretStr | None = None
     """Password for broker authentication."""
-    session_expiry_s: int = Field(3600, ge=0)
+    session_expiry_s: int = Field(default=3600, ge=0)
     """MQTT 5 session expiry: how long the broker keeps our subscriptions and queued commands."""
-    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_min_s: float = Field(default=0.5, gt=0)
     """First reconnect delay; doubles on every failure (with jitter)."""
-    reconnect_max_s: float = Field(30.0, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
     """Longest reconnect delay."""
-    connect_timeout_s: float = Field(10.0, gt=0)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
     """How long one connection attempt (TCP, TLS and CONNACK) may take."""
-    tls: TlsSettings = TlsSettings()
+    tls: TlsSettings = Field(default_factory=TlsSettings)
     """TLS settings."""
 
 
-class IdentitySettings(BaseModel):
+class IdentitySettings(_Group):
     """Who this device is."""
 
     fleet: str = "default"
@@ -107,49 +113,51 @@ class IdentitySettings(BaseModel):
             raise ValueError(str(exc)) from exc
 
 
-class TelemetrySettings(BaseModel):
+class TelemetrySettings(_Group):
     """What the agent publishes and how often."""
 
-    interval_s: float = Field(5.0, gt=0)
+    interval_s: float = Field(default=5.0, gt=0)
     """Seconds between telemetry messages."""
 
 
-class BufferSettings(BaseModel):
+class BufferSettings(_Group):
     """Store and forward while the broker is unreachable."""
 
-    max_messages: int = Field(10_000, ge=1)
+    max_messages: int = Field(default=10_000, ge=1)
     """Most buffered telemetry messages; when full the oldest is dropped (and counted)."""
-    ttl_s: float = Field(24 * 3600.0, gt=0)
+    ttl_s: float = Field(default=24 * 3600.0, gt=0)
     """Buffered messages older than this are expired (and counted) instead of replayed."""
-    replay_batch: int = Field(50, ge=1)
+    replay_batch: int = Field(default=50, ge=1)
     """How many historical messages may await their PUBACK at once during replay."""
 
 
-class ProbeSettings(BaseModel):
+class ProbeSettings(_Group):
     """Network probes."""
 
     targets: dict[str, str] = {}
     """Probe targets by name ("edge", "cloud") as host:port; RTT is a TCP connect to each."""
-    timeout_s: float = Field(2.0, gt=0)
+    timeout_s: float = Field(default=2.0, gt=0)
     """A TCP connect slower than this counts as a lost probe."""
 
 
 class AgentSettings(BaseSettings):
     """Everything the agent needs; see the module docstring for where values come from."""
 
-    model_config = SettingsConfigDict(env_prefix="CONTINUUM_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="CONTINUUM_", env_nested_delimiter="__", extra="forbid", use_attribute_docstrings=True
+    )
 
     state_dir: Path = Path("/var/lib/continuum-agent")
     """Where bdSeq, the plan cache, the telemetry buffer and profiles live."""
-    broker: BrokerSettings = BrokerSettings()
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
     """The MQTT broker."""
-    identity: IdentitySettings = IdentitySettings()
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     """Fleet, device id, site and device class."""
-    telemetry: TelemetrySettings = TelemetrySettings()
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     """Telemetry cadence."""
-    buffer: BufferSettings = BufferSettings()
+    buffer: BufferSettings = Field(default_factory=BufferSettings)
     """Store and forward."""
-    probes: ProbeSettings = ProbeSettings()
+    probes: ProbeSettings = Field(default_factory=ProbeSettings)
     """Network probes."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log verbosity."""

@@ -55,8 +55,10 @@ def _sample(paths: Sequence[Any], limit: int) -> list[Any]:
 def discover_families(root: Path, limit: int) -> list[Family]:
     """The trace families present under `root` (or the shipped ones), each sampled to `limit` traces."""
     families: list[Family] = []
-    mahimahi = [(up, up.with_suffix(".down")) for up in _files(root / "mahimahi-us-cellular", "*.up")]
-    mahimahi = [(up, down if down.is_file() else None) for up, down in mahimahi]
+    mahimahi: list[tuple[Path, Path | None]] = []
+    for up in _files(root / "mahimahi-us-cellular", "*.up"):
+        down = up.with_suffix(".down")
+        mahimahi.append((up, down if down.is_file() else None))
     if mahimahi:
         families.append(Family("mahimahi-up", tuple(_sample(mahimahi, limit)), "real uplink (LTE/UMTS/EVDO)"))
     norway = _files(root / "pensieve-norway-fcc" / "cooked_test_traces", "norway_*")

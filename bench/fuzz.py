@@ -9,10 +9,12 @@ tests/fuzz drive the same checks with shrinking; this module is the fast, high-v
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import random
 import time
 import traceback
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -227,6 +229,20 @@ def run_fuzz(cases: int, seed: int = 0, only: Sequence[str] = ()) -> FuzzReport:
     if not chosen:
         return report
     started = time.perf_counter()
+    # Handlers log every rejected input (100k warnings would drown the figures); numeric warnings
+    # (overflow, NaN from inf * 0) are errors, so a crash names the line that computed garbage.
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            _run_targets(chosen, cases, seed, report)
+    finally:
+        logging.disable(logging.NOTSET)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_targets(chosen: Sequence[Target], cases: int, seed: int, report: FuzzReport) -> None:
     for index, target in enumerate(chosen):
         rng = random.Random(seed * 1_000_003 + index)
         counts: Counter[str] = Counter()
@@ -247,8 +263,6 @@ def run_fuzz(cases: int, seed: int = 0, only: Sequence[str] = ()) -> FuzzReport:
                     )
                 )
         report.outcomes[target.name] = counts
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def render(report: FuzzReport) -> str:

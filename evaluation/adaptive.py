@@ -1,150 +1,220 @@
-"""The `adaptive` policy: Continuum's own loop, replayed over a trace with the production code.
+"""The `adaptive` policy: Continuum's own control loop replayed over a trace, with the production code.
 
-The device measures its own transfers (passive: the delivery rate of every request's bytes over its links,
-for transfers of at least `min_passive_bytes`) and, when a telemetry interval passed without one, a small
-active probe of `probe_bytes`; those samples feed the agent's `BandwidthEstimator` (one for the uplink, one
-for the downlink) in time order, as they complete. At every telemetry interval, and at once when the
-estimator's change detector fires (the agent publishes early on a change), the orchestrator asks the
-production planner for the best plan at the estimated bandwidths and the cost model for the current plan's
-latency there, and the orchestrator's `HysteresisPolicy` decides whether to switch. A switch applies to the
-requests that arrive after it. Nothing here knows the future of the trace.
+Device side, the agent's `LinkMonitor` (agents.probes.network: one `TargetLink` per target, edge and cloud,
+each with the `BandwidthEstimator`s and an `RttEstimator`) takes passive samples from the request's own
+transfers to and from that target, as `observe_transfer(target, nbytes, seconds, direction, now)`: by
+default one sample per whole transfer when it completes, as the agent does today; `passive_sample_s` makes
+it one sample per window while the bytes are in flight (what a chunked gRPC stream lets the sender see).
+When a link saw no sample since the last report, half-way to the next one an active probe of
+`probe_bytes` measures it (issue 4's bounded probe; the agent has no such probe yet). Every
+`telemetry_interval_s` the agent reports `TargetLink.to_estimate()`.
+
+Orchestrator side, exactly the shard's rule: a report marks the device for replanning when a link's
+`changed` flag is set, a candidate is pending, or `FleetReplanner.links_moved`; then
+`FleetReplanner.replan` (production planner, `plan_fleet`/`evaluate_fleet`, `HysteresisPolicy`,
+confirmations) decides. A new plan applies to the requests that arrive after it. Nothing here knows the
+future of the trace. The scenario given is already scaled to the device class, so the record's speed
+factor is 1.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 
-from evaluation.placement import Placement, Tiers
+from evaluation.placement import Tiers
 from evaluation.policies import PolicyRun
-from evaluation.replay import LinkReplay
 from evaluation.replayer import Figures, Replayer, Requests
-from evaluation.scenario import DOWNLINKS, UPLINKS
 from evaluation.timing import Observation
 
 __all__ = ["AdaptiveSettings", "adaptive"]
 
+_TARGET_OF: dict[str, tuple[str, Literal["up", "down"]]] = {
+    "device->edge": ("edge", "up"),
+    "edge->device": ("edge", "down"),
+    "device->cloud": ("cloud", "up"),
+    "cloud->device": ("cloud", "down"),
+}
+_MODEL = "model"
+
 
 @dataclass(frozen=True)
 class AdaptiveSettings:
-    """Knobs of the replayed control loop (defaults: the agent's and orchestrator's)."""
+    """Knobs of the replayed loop; the defaults are the production defaults (a unit test keeps them so)."""
 
-    telemetry_interval_s: float = 1.0
-    """How often the agent publishes its estimates (and the orchestrator may replan)."""
-    probe_bytes: int = 64 * 1024
-    """Size of an active probe, sent when a telemetry interval saw no passive sample."""
-    min_passive_bytes: int = 16 * 1024
-    """Transfers smaller than this are too short to measure a delivery rate from."""
+    telemetry_interval_s: float = 5.0
+    """Agent: seconds between telemetry reports (agents.settings.TelemetrySettings)."""
     estimator_fast_tau_s: float = 0.5
-    """Fast EWMA time constant of the change detector."""
+    """Agent: fast EWMA time constant of the change detector (BandwidthEstimator)."""
     estimator_slow_tau_s: float = 8.0
-    """Slow EWMA time constant: the published estimate."""
+    """Agent: slow EWMA time constant, the reported estimate."""
     estimator_threshold: float = 0.2
-    """Relative fast/slow gap that fires the change detector."""
-    hysteresis_relative: float = 0.1
-    """A new plan must be predicted this much faster (fraction) ..."""
-    hysteresis_absolute_ms: float = 2.0
-    """... and by at least this many milliseconds ..."""
-    hysteresis_min_dwell_s: float = 2.0
-    """... and the current plan must have run this long."""
+    """Agent: relative fast/slow gap that fires the change detector."""
+    passive_sample_s: float | None = None
+    """Agent: None = one passive sample per completed transfer; else one per window while in flight."""
+    min_passive_bytes: int = 16 * 1024
+    """Agent: transfers smaller than this are too short to measure a rate from."""
+    probe_bytes: int = 64 * 1024
+    """Agent: size of the active probe sent on a link that saw no sample since the last report."""
+    relative: float = 0.10
+    """Orchestrator: hysteresis, gain needed as a fraction of the current latency ..."""
+    absolute_ms: float = 2.0
+    """... and in ms (orchestrator.settings.ReplanningSettings)."""
+    min_dwell_s: float = 2.0
+    """Orchestrator: minimum time a plan is kept after a switch."""
+    confirmations: int = 2
+    """Orchestrator: consecutive evaluations a candidate must win."""
+    link_change: float = 0.05
+    """Orchestrator: relative link movement that triggers a replan."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as plain JSON."""
+        return asdict(self)
 
 
-@dataclass
 class _Loop:
-    placement: Placement
-    replayer: Replayer
-    settings: AdaptiveSettings
+    """The agent's monitor and the orchestrator's replanner for one replayed device."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, doc: Any, replayer: Replayer, settings: AdaptiveSettings) -> None:
         from agents.probes.estimators import BandwidthEstimator
+        from agents.probes.network import LinkMonitor, TargetLink
+        from orchestrator.fleet.records import DeviceRecord, LinkSample
+        from orchestrator.fleet.sessions import Session
+        from orchestrator.replanning.fleet_replanner import FleetReplanner
         from orchestrator.replanning.hysteresis import HysteresisPolicy
+        from orchestrator.replanning.replanner import PlanContext
 
-        s = self.settings
-        self.up = BandwidthEstimator(s.estimator_fast_tau_s, s.estimator_slow_tau_s, s.estimator_threshold)
-        self.down = BandwidthEstimator(s.estimator_fast_tau_s, s.estimator_slow_tau_s, s.estimator_threshold)
-        self.hysteresis = HysteresisPolicy(
-            relative=s.hysteresis_relative,
-            absolute_ms=s.hysteresis_absolute_ms,
-            min_dwell_s=s.hysteresis_min_dwell_s,
+        s = self.settings = settings
+        self.replayer = replayer
+        self.monitor = LinkMonitor({"edge": "edge:1", "cloud": "cloud:1"})
+        for name in ("edge", "cloud"):
+            self.monitor.links[name] = TargetLink(
+                name,
+                uplink=BandwidthEstimator(
+                    s.estimator_fast_tau_s, s.estimator_slow_tau_s, s.estimator_threshold
+                ),
+                downlink=BandwidthEstimator(
+                    s.estimator_fast_tau_s, s.estimator_slow_tau_s, s.estimator_threshold
+                ),
+            )
+        self.rtt = {"edge": float(doc["links"]["device->edge"]["rtt_ms"])}
+        self.rtt["cloud"] = float(doc["links"]["device->cloud"]["rtt_ms"])
+        self.replanner = FleetReplanner(
+            {_MODEL: doc},
+            HysteresisPolicy(s.relative, s.absolute_ms, s.min_dwell_s),
+            confirmations=s.confirmations,
+            link_change=s.link_change,
         )
-        self.pending: list[tuple[float, int, str, float]] = []
+        self.record = DeviceRecord(Session("evaluated", "evaluation"), models=(_MODEL,))
+        self.context = PlanContext()
+        self.sample_type = LinkSample
+        self.pending: list[tuple[float, int, str, int, float, str]] = []
         self.seq = 0
-        self.last_switch_s = float("-inf")
-        self.last_sample_s = {"up": float("-inf"), "down": float("-inf")}
-        self.plan: Tiers = ()
-        self.decisions: list[str] = []
+        self.last_sample_s: dict[str, float] = {link: float("-inf") for link in _TARGET_OF}
+
+    @property
+    def plan(self) -> Tiers:
+        state = self.record.plans.get(_MODEL)
+        return tuple(state.tiers) if state is not None else ()
 
     def push(self, obs: Observation) -> None:
-        direction = "up" if obs.link in UPLINKS else "down" if obs.link in DOWNLINKS else ""
-        if direction and obs.nbytes >= self.settings.min_passive_bytes:
-            heapq.heappush(self.pending, (obs.end_s, self.seq, direction, obs.mbps))
+        """Queue the samples the device will take of a transfer (fed when their time comes)."""
+        if obs.link not in _TARGET_OF or obs.nbytes < self.settings.min_passive_bytes:
+            return
+        window = self.settings.passive_sample_s
+        if window is None:
+            edges = np.array([obs.start_s, obs.end_s])
+        else:
+            edges = np.append(np.arange(obs.start_s, obs.end_s, window), obs.end_s)
+            if edges.size > 2 and edges[-1] - edges[-2] < window / 2:
+                edges = np.delete(edges, -2)
+        bits = self.replayer.network.links[obs.link].replay.bits_until(edges)
+        for k in range(1, edges.size):
+            nbytes = round(float(bits[k] - bits[k - 1]) / 8.0)
+            item = (float(edges[k]), self.seq, obs.link, nbytes, float(edges[k] - edges[k - 1]), "")
+            heapq.heappush(self.pending, item)
             self.seq += 1
 
-    def probe(self, now_s: float) -> None:
-        for direction, link in (("up", "device->edge"), ("down", "edge->device")):
-            if now_s - self.last_sample_s[direction] < self.settings.telemetry_interval_s:
-                continue
-            replay: LinkReplay = self.replayer.network.links[link].replay
-            end = float(replay.finish_s(now_s, self.settings.probe_bytes))
-            self.push(Observation(link, self.settings.probe_bytes, now_s, end))
-
     def feed_until(self, now_s: float) -> None:
+        """Hand the agent every sample taken up to `now_s`, in time order."""
         while self.pending and self.pending[0][0] <= now_s:
-            at, _, direction, mbps = heapq.heappop(self.pending)
-            estimator = self.up if direction == "up" else self.down
-            estimator.observe(mbps, at)
-            self.last_sample_s[direction] = at
-            if estimator.changed:
-                self.decide(at)
+            at, _, link, nbytes, seconds, _ = heapq.heappop(self.pending)
+            target, direction = _TARGET_OF[link]
+            self.monitor.observe_transfer(target, nbytes, max(seconds, 1e-6), direction, at)
+            self.last_sample_s[link] = at
 
-    def decide(self, now_s: float) -> None:
-        if not (self.up.ready and self.down.ready):
-            return
-        up, down = max(self.up.estimate, 1e-3), max(self.down.estimate, 1e-3)
-        candidate, candidate_ms = self.placement.best(up, down)
-        if not self.plan:
-            self.plan, self.last_switch_s = candidate, now_s
-            return
-        if candidate == self.plan:
-            return
-        current_ms = self.placement.predict(self.plan, up, down)
-        decision = self.hysteresis.should_switch(current_ms, candidate_ms, now_s, self.last_switch_s)
-        if decision.switch:
-            self.plan, self.last_switch_s = candidate, now_s
-            self.decisions.append(f"{now_s:.1f}s: {decision.reason}")
+    def probe(self, now_s: float, since_s: float) -> None:
+        """Active probes on the links that saw no sample since `since_s` (the last report)."""
+        for link in _TARGET_OF:
+            if self.last_sample_s[link] < since_s:
+                replay = self.replayer.network.links[link].replay
+                end = float(replay.finish_s(now_s, self.settings.probe_bytes))
+                self.push(Observation(link, self.settings.probe_bytes, now_s, end))
+                self.last_sample_s[link] = now_s
+
+    def report(self, now_s: float) -> None:
+        """One telemetry report and the shard's replanning rule."""
+        links = {}
+        changed = False
+        for name, target in self.monitor.links.items():
+            if not (target.uplink.ready and target.downlink.ready):
+                return
+            target.rtt.observe(self.rtt[name])
+            estimate = target.to_estimate("cellular")
+            changed = changed or estimate.changed
+            links[name] = self.sample_type(
+                estimate.rtt_ms,
+                estimate.uplink_mbps,
+                estimate.downlink_mbps,
+                estimate.loss,
+                estimate.link_type,
+            )
+        self.record.links = links
+        pending = any(plan.pending is not None for plan in self.record.plans.values())
+        first = not self.plan
+        if first or pending or changed or self.replanner.links_moved(self.record.planned_links, links):
+            self.replanner.replan([self.record], self.context, now_s)
 
 
 def adaptive(
-    placement: Placement,
+    doc: Any,
     replayer: Replayer,
     requests: Requests,
     settings: AdaptiveSettings | None = None,
 ) -> PolicyRun:
-    """Replay Continuum's estimator + hysteresis + planner loop over the requests; figures per request."""
-    loop = _Loop(placement, replayer, settings or AdaptiveSettings())
+    """Replay Continuum's estimator + replanner loop over the requests; figures per request.
+
+    At time 0 the agent probes every link once and reports, so the first request already has a plan.
+    Probes are considered half-way between reports, so their result is in by the next report.
+    """
+    loop = _Loop(doc, replayer, settings or AdaptiveSettings())
     interval = loop.settings.telemetry_interval_s
-    loop.probe(0.0)
+    loop.probe(0.0, 0.0)
     loop.feed_until(float("inf"))
-    loop.decide(0.0)
-    next_tick = interval
+    loop.report(0.0)
+    next_report = interval
     n = len(requests)
     latency, cost, energy = np.zeros(n), np.zeros(n), np.zeros(n)
     index: dict[Tiers, int] = {}
     plan_index = np.zeros(n, dtype=np.int64)
+    next_probe = interval / 2.0
     for i in range(n):
         start = float(requests.start_s[i])
-        while next_tick <= start:
-            loop.feed_until(next_tick)
-            loop.probe(next_tick)
-            loop.feed_until(next_tick)
-            loop.decide(next_tick)
-            next_tick += interval
+        while min(next_probe, next_report) <= start:
+            if next_probe < next_report:
+                loop.feed_until(next_probe)
+                loop.probe(next_probe, next_report - interval)
+                next_probe += interval
+            else:
+                loop.feed_until(next_report)
+                loop.report(next_report)
+                next_report += interval
         loop.feed_until(start)
         latency[i], cost[i], energy[i], seen = replayer.run_one(loop.plan, start, int(requests.finish[i]))
         for obs in seen:
             loop.push(obs)
         plan_index[i] = index.setdefault(loop.plan, len(index))
-    plans = tuple(index)
-    return PolicyRun("adaptive", Figures(latency, cost, energy), plan_index, plans)
+    return PolicyRun("adaptive", Figures(latency, cost, energy), plan_index, tuple(index))

@@ -95,7 +95,7 @@ def evaluate_trace(
         elif policy == "static_split":
             runs[policy] = static_split(placement, replayer, requests, uplink, down)
         elif policy == "adaptive":
-            runs[policy] = adaptive(placement, replayer, requests, settings)
+            runs[policy] = adaptive(doc, replayer, requests, settings)
         else:
             candidates = _candidates(placement, uplink, down, runs.values())
             runs[policy] = oracle(replayer, requests, candidates)

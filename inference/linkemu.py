@@ -72,6 +72,14 @@ class EmulatedLink:
         down = (lambda _t: downlink_mbps) if downlink_mbps else None
         return cls(lambda _t: uplink_mbps, down, rtt_ms)
 
+    @classmethod
+    def following(
+        cls, mbps_at: Callable[[float], float], rtt_ms: float = 0.0, clock: Clock = time.monotonic
+    ) -> EmulatedLink:
+        """A link whose uplink follows a trace (`mbps_at(seconds since now)`, e.g. `Trace.mbps_at`)."""
+        start = clock()
+        return cls(lambda t: mbps_at(t - start), None, rtt_ms, clock=clock)
+
     async def propagate(self) -> None:
         """Half an RTT: the one-way propagation delay paid once per direction of a hop."""
         if self.rtt_ms > 0:

@@ -6,6 +6,7 @@ it, so a stage computes the same numbers wherever it runs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -68,14 +69,23 @@ class SegmentRunner:
         self._sessions: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], ort.InferenceSession] = (
             OrderedDict()
         )
+        self._lock = threading.Lock()
 
     def session_for(self, layers: Sequence[str], outputs: Sequence[str]) -> ort.InferenceSession:
-        """The (cached) session computing `outputs` from the layers `layers`."""
+        """The (cached) session computing `outputs` from the layers `layers`; safe to call from threads."""
         key = (tuple(layers), tuple(outputs))
-        found = self._sessions.get(key)
-        if found is not None:
-            self._sessions.move_to_end(key)
-            return found
+        with self._lock:
+            found = self._sessions.get(key)
+            if found is not None:
+                self._sessions.move_to_end(key)
+                return found
+            built = self._build(layers, outputs)
+            self._sessions[key] = built
+            if len(self._sessions) > self._cache_size:
+                self._sessions.popitem(last=False)
+            return built
+
+    def _build(self, layers: Sequence[str], outputs: Sequence[str]) -> ort.InferenceSession:
         graph = self.cutter.graph
         produced = {t for name in layers for t in graph.by_name(name).outputs}
         inputs = sorted(
@@ -87,11 +97,7 @@ class SegmentRunner:
                 if t in graph.producer and graph.producer[t] not in layers and t not in produced
             }
         )
-        built = session(self.cutter.extract(layers, inputs, outputs), self.threads)
-        self._sessions[key] = built
-        if len(self._sessions) > self._cache_size:
-            self._sessions.popitem(last=False)
-        return built
+        return session(self.cutter.extract(layers, inputs, outputs), self.threads)
 
     def run_layers(
         self, layers: Sequence[str], tensors: Mapping[str, np.ndarray], outputs: Sequence[str]

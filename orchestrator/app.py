@@ -15,10 +15,6 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from protos import PROTOCOL_VERSION
-from protos.topics import device_wildcard, orchestrator_topic
-from protos.v1 import control_pb2, operator_pb2
-
 from orchestrator.api.server import OperatorServer
 from orchestrator.api.service import OperatorService, TokenCheck
 from orchestrator.control_loop import ControlLoop
@@ -33,6 +29,9 @@ from orchestrator.metrics.stats import LoopStats
 from orchestrator.mqtt.connection import MqttConnection, Will
 from orchestrator.replanning.replanner import PlanContext
 from orchestrator.settings import OrchestratorSettings, split_host_port
+from protos import PROTOCOL_VERSION
+from protos.topics import device_wildcard, orchestrator_topic
+from protos.v1 import control_pb2, operator_pb2
 
 __all__ = ["Orchestrator", "build", "shard_spec"]
 
@@ -41,7 +40,10 @@ log = logging.getLogger(__name__)
 
 def _state(online: bool, instance: str) -> bytes:
     return control_pb2.OrchestratorState(
-        protocol_version=PROTOCOL_VERSION, online=online, timestamp_ms=int(time.time() * 1000), instance=instance
+        protocol_version=PROTOCOL_VERSION,
+        online=online,
+        timestamp_ms=int(time.time() * 1000),
+        instance=instance,
     ).SerializeToString()
 
 
@@ -138,7 +140,9 @@ class Orchestrator:
             self.metrics_server = start_metrics_server(self, s.metrics.host, s.metrics.port)
         self._tasks.append(asyncio.create_task(self.loop.run()))
         await self._apply_context()
-        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"orchestrator {self.instance} started")])
+        self.events.append(
+            [EventRecord(int(time.time() * 1000), "action", "", f"orchestrator {self.instance} started")]
+        )
 
     def _subscriptions(self) -> list[tuple[str, int]]:
         s = self.settings.mqtt
@@ -205,10 +209,22 @@ class Orchestrator:
     async def drain_site(self, site: str, drained: bool) -> ActionResult:
         """Drain or undrain an edge site and replan the fleet around it."""
         if not any(t.tier == "edge" and t.site == site for t in self.settings.tiers):
-            return ActionResult("not_found", f"no edge site {site!r}; known: "
-                                + ", ".join(t.site for t in self.settings.tiers if t.tier == "edge"))
+            return ActionResult(
+                "not_found",
+                f"no edge site {site!r}; known: "
+                + ", ".join(t.site for t in self.settings.tiers if t.tier == "edge"),
+            )
         (self.drained_sites.add if drained else self.drained_sites.discard)(site)
-        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"site {site} {'drained' if drained else 'undrained'}")])
+        self.events.append(
+            [
+                EventRecord(
+                    int(time.time() * 1000),
+                    "action",
+                    "",
+                    f"site {site} {'drained' if drained else 'undrained'}",
+                )
+            ]
+        )
         await self._apply_context()
         return ActionResult("ok", f"edge site {site} {'drained' if drained else 'undrained'}")
 
@@ -218,7 +234,7 @@ class Orchestrator:
 
     def plan_context(self) -> PlanContext:
         """Queueing delay per (tier, site) from configured queue depth, and drained sites."""
-        queue = {
+        queue: dict[tuple[str, str], float] = {
             (t.tier, t.site): t.queue_depth * t.service_ms / max(1, t.capacity) for t in self.settings.tiers
         }
         return PlanContext(queue_ms=queue, drained_sites=frozenset(self.drained_sites))
@@ -249,7 +265,8 @@ def _handles(settings: OrchestratorSettings, spec: ShardSpec) -> tuple[list[Shar
     if settings.fleet.backend == "ray":
         from orchestrator.fleet.ray_backend import start_shards
 
-        return start_shards(spec, settings.fleet.shards)
+        ray_handles, owner = start_shards(spec, settings.fleet.shards)
+        return list(ray_handles), owner
     return [LocalHandle(build_shard(spec)) for _ in range(settings.fleet.shards)], None
 
 

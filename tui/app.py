@@ -7,6 +7,7 @@ once per refresh cycle, so a burst of 10k updates costs one sort and one redraw 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -132,10 +133,15 @@ class ContinuumApp(App[None]):
         Returns how many devices changed. Runs every `refresh_interval_s` on a timer.
         """
         pending, self._pending = self._pending, []
-        if self._pending_reset:
+        resynced = self._pending_reset
+        if resynced:
             self.index.reset()
             self._pending_reset = False
         changed = self.index.apply(pending)
+        if resynced and self.settings.freeze_gc_after_snapshot:
+            del pending
+            gc.collect()
+            gc.freeze()
         self.refresh_cycles += 1
         fleet = self._fleet_screen()
         if fleet is not None and (

@@ -36,3 +36,9 @@ class TuiSettings(BaseSettings):
 
     rpc_timeout_s: float = Field(default=5.0, gt=0)
     """Deadline of each unary call to the orchestrator."""
+
+    freeze_gc_after_snapshot: bool = True
+    """After each full fleet snapshot, collect once and `gc.freeze()` what is alive, so later full
+    collections skip the startup objects and the fleet: at 10k devices this cuts the collector's pauses
+    during refresh cycles from 120-220 ms to 10-60 ms (bench/tui.py). Acyclic rows replaced later are
+    still freed by reference counting."""

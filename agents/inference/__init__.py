@@ -8,6 +8,7 @@ from __future__ import annotations
 from agents.inference.corrections import Drift, ProfileCorrections
 from agents.inference.device import DeviceInference, InferenceResult, Outcome
 from agents.inference.ladder import Rung, ladder, placement
+from agents.inference.loop import request_loop
 
 __all__ = [
     "DeviceInference",
@@ -18,4 +19,5 @@ __all__ = [
     "Rung",
     "ladder",
     "placement",
+    "request_loop",
 ]

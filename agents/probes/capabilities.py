@@ -44,7 +44,7 @@ def memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int:
 
 
 def os_description(os_release: Path = Path("/etc/os-release")) -> str:
-    """"Linux 6.1.0-18-amd64 (Debian GNU/Linux 12 (bookworm))" or as much of it as is known."""
+    """ "Linux 6.1.0-18-amd64 (Debian GNU/Linux 12 (bookworm))" or as much of it as is known."""
     pretty = ""
     try:
         for line in os_release.read_text().splitlines():
@@ -166,7 +166,9 @@ class HostBirth:
             accelerators=detect_accelerators(),
             execution_providers=self.providers if self.providers is not None else onnxruntime_providers(),
             device_class=self.device_class.name,
-            speed_factor=self.speed_factor if self.speed_factor is not None else self.device_class.speed_factor,
+            speed_factor=self.speed_factor
+            if self.speed_factor is not None
+            else self.device_class.speed_factor,
         )
 
     def capabilities(self) -> pb.Capabilities:

@@ -21,7 +21,7 @@ Direction = Literal["up", "down"]
 
 
 def parse_target(address: str) -> tuple[str, int]:
-    """"host:port" (or "[v6]:port") into its parts; ValueError says what is wrong."""
+    """ "host:port" (or "[v6]:port") into its parts; ValueError says what is wrong."""
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"probe target {address!r} must be host:port")
@@ -56,7 +56,7 @@ def default_interface(route: Path = Path("/proc/net/route")) -> str | None:
 
 
 def link_type(interface: str | None, sys_net: Path = Path("/sys/class/net")) -> str:
-    """"wifi", "cellular", "ethernet" or "unknown" for an interface, from sysfs."""
+    """ "wifi", "cellular", "ethernet" or "unknown" for an interface, from sysfs."""
     if not interface:
         return "unknown"
     base = sys_net / interface

@@ -281,7 +281,9 @@ class DeviceSession:
         state = decode_orchestrator_state(payload)
         online = bool(state is not None and state.online)
         instance = state.instance if state is not None else ""
-        came_online = online and (self.orchestrator_online is False or instance != self._orchestrator_instance)
+        came_online = online and (
+            self.orchestrator_online is False or instance != self._orchestrator_instance
+        )
         first = self.orchestrator_online is None
         self.orchestrator_online = online
         self._orchestrator_instance = instance

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from agents.buffer import TelemetryBuffer
 from agents.device_classes import DEVICE_CLASSES, DeviceClass, device_class
@@ -124,37 +125,56 @@ class SimulatedFleet:
         gate = asyncio.Semaphore(self.connect_concurrency)
         bd_start = int(time.time() * 1000)
         width = max(3, len(str(self.n_devices - 1)))
+        protocol: Literal["auto", "5", "3.1.1"] = "auto"
         for index in range(self.n_devices):
-            device_id = f"{self.id_prefix}{index:0{width}d}"
-            klass = self.classes[index % len(self.classes)]
-            trace = self.traces[index % len(self.traces)]
-            options = ConnectOptions(
-                host=self.broker_host,
-                port=self.broker_port,
-                client_id=f"{self.fleet}.{device_id}",
-                keepalive_s=self.keepalive_s,
-            )
-            telemetry = TraceTelemetry(trace, rng.uniform(0, trace.duration_s), rng.randrange(1 << 30))
-            session = DeviceSession(
-                DeviceIdentity(self.fleet, device_id, self.site, agent_version()),
-                _GatedConnection(options, self._ticker, gate),
-                MemoryBdSeq(bd_start),
-                SimBirth(klass),
-                telemetry,
-                PlanStore(None),
-                buffer=self._buffer,
-                backoff=Backoff(0.5, 15.0),
-            )
-            device = SimulatedDevice(session, telemetry, klass)
-            device.task = asyncio.create_task(session.run(), name=f"sim-{device_id}")
+            device = self._make_device(index, width, rng, gate, bd_start, protocol)
             self.devices.append(device)
+            if index == 0 and self.n_devices > 1:
+                # Learn the broker's MQTT version once instead of probing it from every device.
+                await self.wait_online(timeout_s=10.0)
+                protocol = device.session.connection.protocol or "auto"
         self._scheduler = asyncio.create_task(self._schedule(), name="sim-telemetry")
+
+    def _make_device(
+        self,
+        index: int,
+        width: int,
+        rng: random.Random,
+        gate: asyncio.Semaphore,
+        bd_start: int,
+        protocol: Literal["auto", "5", "3.1.1"],
+    ) -> SimulatedDevice:
+        assert self._ticker is not None
+        device_id = f"{self.id_prefix}{index:0{width}d}"
+        klass = self.classes[index % len(self.classes)]
+        trace = self.traces[index % len(self.traces)]
+        options = ConnectOptions(
+            host=self.broker_host,
+            port=self.broker_port,
+            client_id=f"{self.fleet}.{device_id}",
+            keepalive_s=self.keepalive_s,
+            protocol=protocol,
+        )
+        telemetry = TraceTelemetry(trace, rng.uniform(0, trace.duration_s), rng.randrange(1 << 30))
+        session = DeviceSession(
+            DeviceIdentity(self.fleet, device_id, self.site, agent_version()),
+            _GatedConnection(options, self._ticker, gate),
+            MemoryBdSeq(bd_start),
+            SimBirth(klass),
+            telemetry,
+            PlanStore(None),
+            buffer=self._buffer,
+            backoff=Backoff(0.5, 15.0),
+        )
+        device = SimulatedDevice(session, telemetry, klass)
+        device.task = asyncio.create_task(session.run(), name=f"sim-{device_id}")
+        return device
 
     async def wait_online(self, timeout_s: float = 60.0) -> int:
         """Wait until every device has a session (or the timeout); returns how many are online."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while self.online_count < len(self.devices) and loop.time() < deadline:
+        while self.online_count < len(self.devices) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         return self.online_count
 

@@ -29,6 +29,7 @@ __all__ = ["ConnectFailed", "ConnectOptions", "Message", "MqttConnection", "NotC
 
 Protocol = Literal["auto", "5", "3.1.1"]
 _UNSUPPORTED_PROTOCOL = (132, 1)  # MQTT 5 reason code 0x84 and MQTT 3.1.1 CONNACK return code 1
+V5_PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,10 @@ class ConnectFailed(Exception):
         self.retryable = retryable
 
 
+class _ProtocolRefused(ConnectFailed):
+    """The broker does not speak the MQTT version we tried (or hung up before answering it)."""
+
+
 class NotConnected(Exception):
     """The operation needs a live connection; buffer the message or wait for the next session."""
 
@@ -113,27 +118,37 @@ class MqttConnection:
         return self._client is not None and self._client.is_connected()
 
     async def connect(self, will: Will) -> None:
-        """Connect (MQTT 5 first when `protocol` is "auto"), raising ConnectFailed on any failure."""
+        """Connect, raising ConnectFailed on any failure.
+
+        With protocol "auto", MQTT 5 is tried first; when the broker refuses it, closes before CONNACK, or
+        stays silent for `V5_PROBE_TIMEOUT_S` (amqtt ignores a v5 CONNECT), 3.1.1 is tried, and remembered
+        once it works.
+        """
         versions: list[Literal["5", "3.1.1"]]
         if self.options.protocol == "auto":
             versions = ["3.1.1"] if self._fallback else ["5", "3.1.1"]
         else:
             versions = [self.options.protocol]
         for index, version in enumerate(versions):
+            can_fall_back = index + 1 < len(versions)
+            timeout = self.options.connect_timeout_s
+            if can_fall_back:
+                timeout = min(timeout, V5_PROBE_TIMEOUT_S)
             try:
-                await asyncio.wait_for(self._attempt(version, will), self.options.connect_timeout_s)
-            except ConnectFailed as exc:
-                if str(exc).startswith("unsupported protocol") and index + 1 < len(versions):
-                    self._fallback = True
+                await asyncio.wait_for(self._attempt(version, will), timeout)
+            except _ProtocolRefused:
+                if can_fall_back:
                     continue
                 raise
             except TimeoutError:
                 self._teardown()
+                if can_fall_back:
+                    continue
                 raise ConnectFailed(
-                    f"no CONNACK from {self.options.host}:{self.options.port} within "
-                    f"{self.options.connect_timeout_s:g} s"
+                    f"no CONNACK from {self.options.host}:{self.options.port} within {timeout:g} s"
                 ) from None
             self.protocol = version
+            self._fallback = self.options.protocol == "auto" and version == "3.1.1"
             return
 
     async def _attempt(self, version: Literal["5", "3.1.1"], will: Will) -> None:
@@ -144,7 +159,7 @@ class MqttConnection:
         self._connack = self._loop.create_future()
         kwargs: dict[str, Any] = {"keepalive": self.options.keepalive_s}
         if version == "5":
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = self.options.session_expiry_s
             kwargs["clean_start"] = False
             kwargs["properties"] = props
@@ -257,13 +272,11 @@ class MqttConnection:
         if not self._closed.done():
             self._closed.set_result(reason)
         if self._connack is not None and not self._connack.done():
-            self._connack.set_exception(ConnectFailed(f"connection closed before CONNACK ({reason})"))
-            self._connack.exception()
+            _fail(self._connack, ConnectFailed(f"connection closed before CONNACK ({reason})"))
         acks, self._acks = self._acks, {}
         for future in acks.values():
             if not future.done():
-                future.set_exception(NotConnected(f"connection lost before PUBACK ({reason})"))
-                future.exception()
+                _fail(future, NotConnected(f"connection lost before PUBACK ({reason})"))
 
     def _sync_writer(self) -> None:
         client = self._client
@@ -306,10 +319,11 @@ class MqttConnection:
 
     def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         def watch() -> None:
-            if client is self._client:
-                self._sock = sock
-                self._loop.add_reader(sock, self._on_readable)
-                self._ticker.add(client)
+            if client is not self._client or sock.fileno() < 0:
+                return
+            self._sock = sock
+            self._loop.add_reader(sock, self._on_readable)
+            self._ticker.add(client)
 
         self._loop.call_soon_threadsafe(watch)
 
@@ -328,10 +342,10 @@ class MqttConnection:
             return
         code = reason.value
         if code in _UNSUPPORTED_PROTOCOL:
-            connack.set_exception(ConnectFailed("unsupported protocol version"))
+            _fail(connack, _ProtocolRefused(f"broker refused MQTT {self.options.protocol}: {reason}"))
         else:
             retryable = code not in (4, 5, 134, 135, 133, 140)
-            connack.set_exception(ConnectFailed(f"broker refused the connection: {reason}", retryable=retryable))
+            _fail(connack, ConnectFailed(f"broker refused the connection: {reason}", retryable=retryable))
 
     def _handle_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any
@@ -341,8 +355,8 @@ class MqttConnection:
         self._unwatch()
         self._ticker.remove(client)
         connack = self._connack
-        if connack is not None and not connack.done() and self.options.protocol == "auto":
-            connack.set_exception(ConnectFailed("unsupported protocol version (closed before CONNACK)"))
+        if connack is not None and not connack.done():
+            _fail(connack, _ProtocolRefused(f"the broker closed the connection before CONNACK ({reason})"))
         self._finish(str(reason))
 
     def _handle_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
@@ -355,3 +369,10 @@ class MqttConnection:
         future = self._acks.pop(mid, None)
         if future is not None and not future.done():
             future.set_result(None)
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    """Fail `future` and mark the exception retrieved (whoever awaits it still gets it)."""
+    if not future.done():
+        future.set_exception(exc)
+        future.exception()

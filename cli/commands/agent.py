@@ -56,7 +56,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _config_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, metavar="FILE", help="TOML config (default /etc/continuum/agent.toml if present)"
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML config (default /etc/continuum/agent.toml if present)",
     )
 
 
@@ -167,4 +170,5 @@ def _uninstall(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from agents.install import status
 
-    return status(args.root, _settings(args))
+    code: int = status(args.root, _settings(args))
+    return code

@@ -13,7 +13,16 @@ from typing import Any
 
 from cli.errors import CliError
 
-AREAS: tuple[str, ...] = ("planner", "agent", "orchestrator", "dataplane", "evaluation", "fuzz", "soak")
+AREAS: tuple[str, ...] = (
+    "planner",
+    "agent",
+    "orchestrator",
+    "dataplane",
+    "evaluation",
+    "fuzz",
+    "soak",
+    "tui",
+)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -21,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser("bench", help="run benchmarks and print figures (an area, or all)")
     parser.add_argument("area", choices=(*AREAS, "all"), help="which benchmark module to run")
     parser.add_argument("--json", action="store_true", help="print figures as JSON (one document per area)")
+    parser.add_argument("options", nargs=argparse.REMAINDER, help="passed on to the area's module")
     parser.set_defaults(handler=run)
 
 
@@ -29,10 +39,13 @@ def available(area: str) -> bool:
     return importlib.util.find_spec(f"bench.{area}") is not None
 
 
-def run_area(area: str, as_json: bool) -> int:
-    """Import `bench.<area>` and call its `main`; its exit status is returned."""
+def run_area(area: str, as_json: bool, options: list[str] | None = None) -> int:
+    """Import `bench.<area>` and call its `main` (with `--json` and any extra options); returns its status."""
     module = importlib.import_module(f"bench.{area}")
-    status: int = module.main(["--json"] if as_json else [])
+    argv = list(options or [])
+    if as_json and "--json" not in argv:
+        argv.insert(0, "--json")
+    status: int = module.main(argv)
     return status
 
 
@@ -40,15 +53,17 @@ def run(args: argparse.Namespace) -> int:
     """Run one area, or every area that exists (saying which are missing); worst exit status wins."""
     if args.area != "all":
         if not available(args.area):
-            raise CliError(f"no benchmark for '{args.area}' yet (bench/{args.area}.py is missing)", exit_code=2)
-        return run_area(args.area, args.json)
+            raise CliError(
+                f"no benchmark for '{args.area}' yet (bench/{args.area}.py is missing)", exit_code=2
+            )
+        return run_area(args.area, args.json, args.options)
     present = [area for area in AREAS if available(area)]
     missing = [area for area in AREAS if area not in present]
     worst = 0
     for area in present:
         if not args.json:
             print(f"== bench {area}")
-        worst = max(worst, run_area(area, args.json))
+        worst = max(worst, run_area(area, args.json, args.options))
     if missing and not args.json:
         print(f"== missing benchmark modules: {', '.join(missing)}")
     elif missing:

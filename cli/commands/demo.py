@@ -84,8 +84,10 @@ class _OrchestratorService:
 
     def describe(self) -> str:
         s = self.settings
-        return (f"orchestrator: gRPC {s.api.host}:{self.app.grpc_port}, "
-                f"metrics http://{s.metrics.host}:{self.app.metrics_port}/metrics")
+        return (
+            f"orchestrator: gRPC {s.api.host}:{self.app.grpc_port}, "
+            f"metrics http://{s.metrics.host}:{self.app.metrics_port}/metrics"
+        )
 
 
 class _FleetService:
@@ -100,7 +102,9 @@ class _FleetService:
         from agents.sim.fleet import SimulatedFleet
 
         host, port, fleet, devices = self._args
-        self.sim = SimulatedFleet(host, port, fleet, devices, telemetry_interval_s=self._interval, site=self._site)
+        self.sim = SimulatedFleet(
+            host, port, fleet, devices, telemetry_interval_s=self._interval, site=self._site
+        )
         await self.sim.start()
         await self.sim.wait_online(timeout_s=60)
 
@@ -111,11 +115,15 @@ class _FleetService:
 
     def describe(self) -> str:
         online = self.sim.online_count if self.sim else 0
-        return f"simulated fleet: {self._args[3]} devices ({online} online) in fleet {self._args[2]!r}, real traces"
+        devices, fleet = self._args[3], self._args[2]
+        return f"simulated fleet: {devices} devices ({online} online) in fleet {fleet!r}, real traces"
 
 
 def _data_plane_services(context: Any) -> list[Any]:
-    """The data plane's demo services, if that part is built (the seam: orchestrator.dataplane.demo_services)."""
+    """The data plane's demo services, if that part is built.
+
+    The seam: `orchestrator.dataplane.demo_services(context) -> list[Service]`.
+    """
     try:
         import orchestrator.dataplane as dataplane
     except ImportError:
@@ -144,17 +152,24 @@ def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any]:
         {"tier": "cloud", "site": "cloud", "capacity": 64, "cost_per_hour": 3.0},
     ]
     settings = settings_from_args(
-        argparse.Namespace(config=args.config, broker=f"{host}:{port}",
-                           grpc_port=50051 if args.grpc_port is None else args.grpc_port,
-                           metrics_port=9464 if args.metrics_port is None else args.metrics_port,
-                           shards=None, ray=not args.no_ray, token=token),
+        argparse.Namespace(
+            config=args.config,
+            broker=f"{host}:{port}",
+            grpc_port=50051 if args.grpc_port is None else args.grpc_port,
+            metrics_port=9464 if args.metrics_port is None else args.metrics_port,
+            shards=None,
+            ray=not args.no_ray,
+            token=token,
+        ),
         tiers=tiers,
         mqtt={"status_fleets": [context.fleet]},
     )
     orchestrator = _OrchestratorService(settings)
     services.append(orchestrator)
     services.extend(_data_plane_services(context))
-    services.append(_FleetService(host, port, context.fleet, args.devices, args.telemetry_interval, context.site))
+    services.append(
+        _FleetService(host, port, context.fleet, args.devices, args.telemetry_interval, context.site)
+    )
     return services, orchestrator
 
 
@@ -206,7 +221,7 @@ async def _main(args: argparse.Namespace) -> int:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in waits:
             task.cancel()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         print(f"continuum demo: {exc}", file=sys.stderr, flush=True)
         status = 1
     finally:
@@ -224,5 +239,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo until Ctrl-C, SIGTERM, --duration or the TUI quits."""
     if args.devices < 0:
         raise CliError("--devices must be >= 0")
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     return asyncio.run(_main(args))

@@ -16,16 +16,24 @@ __all__ = ["device_json", "plan_json", "register", "run"]
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `fleet` with its actions."""
-    parser = subparsers.add_parser("fleet", help="list, inspect and steer the fleet of a running orchestrator")
+    parser = subparsers.add_parser(
+        "fleet", help="list, inspect and steer the fleet of a running orchestrator"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text)
-        sub.add_argument("--target", default=os.environ.get("CONTINUUM_TARGET", "127.0.0.1:50051"),
-                         help="orchestrator gRPC HOST:PORT (default $CONTINUUM_TARGET or 127.0.0.1:50051)")
+        sub: argparse.ArgumentParser = actions.add_parser(name, help=help_text)
+        sub.add_argument(
+            "--target",
+            default=os.environ.get("CONTINUUM_TARGET", "127.0.0.1:50051"),
+            help="orchestrator gRPC HOST:PORT (default $CONTINUUM_TARGET or 127.0.0.1:50051)",
+        )
         sub.add_argument("--json", action="store_true", help="print JSON")
-        sub.add_argument("--token", default=os.environ.get("CONTINUUM_TOKEN", ""),
-                         help="operator token for actions (default $CONTINUUM_TOKEN)")
+        sub.add_argument(
+            "--token",
+            default=os.environ.get("CONTINUUM_TOKEN", ""),
+            help="operator token for actions (default $CONTINUUM_TOKEN)",
+        )
         sub.add_argument("--timeout", type=float, default=5.0, help="deadline of the call in seconds")
         sub.add_argument("--tls-ca", default="", help="CA bundle to connect with TLS")
         sub.set_defaults(handler=run)
@@ -38,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     pin = action("pin", "pin a model's plan on a device")
     pin.add_argument("device")
     pin.add_argument("model")
-    pin.add_argument("--tiers", default="", help="comma-separated tier per layer; empty pins the current plan")
+    pin.add_argument(
+        "--tiers", default="", help="comma-separated tier per layer; empty pins the current plan"
+    )
     unpin = action("unpin", "let the orchestrator plan a model again")
     unpin.add_argument("device")
     unpin.add_argument("model")
@@ -46,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     drain.add_argument("device", nargs="?", default="")
     drain.add_argument("--site", default="", help="drain this edge site instead of a device")
     drain.add_argument("--undo", action="store_true", help="undrain")
-    action("replan", "replan a device now (no device: the whole fleet)").add_argument("device", nargs="?", default="")
+    action("replan", "replan a device now (no device: the whole fleet)").add_argument(
+        "device", nargs="?", default=""
+    )
     action("rebirth", "ask a device to publish its birth again").add_argument("device")
     action("tiers", "list edge sites and the cloud")
     events = action("events", "recent events")
@@ -65,9 +77,13 @@ def plan_json(view: Any) -> dict[str, Any]:
     alternatives: dict[str, Any] = {}
     for alt in view.alternatives:
         alternatives[alt.name] = (
-            {"latency_ms": alt.figures.latency_ms, "cost_usd": alt.figures.cost_usd,
-             "device_energy_j": alt.figures.device_energy_j}
-            if alt.feasible else None
+            {
+                "latency_ms": alt.figures.latency_ms,
+                "cost_usd": alt.figures.cost_usd,
+                "device_energy_j": alt.figures.device_energy_j,
+            }
+            if alt.feasible
+            else None
         )
     return {
         "format": "continuum.plan/v1",
@@ -101,14 +117,23 @@ def device_json(summary: Any) -> dict[str, Any]:
         "uplink_mbps": summary.uplink_mbps,
         "battery_percent": summary.battery_percent if summary.battery_percent >= 0 else None,
         "drained": summary.drained,
-        "plans": {p.model: {"tiers": list(p.tiers), "version": p.version, "latency_ms": p.predicted.latency_ms,
-                            "pinned": p.pinned} for p in summary.plans},
+        "plans": {
+            p.model: {
+                "tiers": list(p.tiers),
+                "version": p.version,
+                "latency_ms": p.predicted.latency_ms,
+                "pinned": p.pinned,
+            }
+            for p in summary.plans
+        },
     }
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in [header, *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in [header, *rows]
+    ]
     return "\n".join(lines)
 
 
@@ -125,14 +150,18 @@ def _call(args: argparse.Namespace, fn: Callable[[Any, Any, list[tuple[str, str]
     metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
     try:
         with channel:
-            return fn(operator_pb2_grpc.OperatorStub(channel), args.timeout, metadata)  # type: ignore[no-untyped-call]
+            return fn(operator_pb2_grpc.OperatorStub(channel), args.timeout, metadata)
     except grpc.RpcError as exc:
-        code = exc.code()  # type: ignore[attr-defined]
-        detail = exc.details()  # type: ignore[attr-defined]
+        code = exc.code()
+        detail = exc.details()
         if code == grpc.StatusCode.UNAVAILABLE:
-            raise CliError(f"no orchestrator answers at {args.target} ({detail}); start one or pass --target", 1) from exc
+            raise CliError(
+                f"no orchestrator answers at {args.target} ({detail}); start one or pass --target", 1
+            ) from exc
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise CliError(f"{args.target} did not answer within {args.timeout}s; raise --timeout", 1) from exc
+            raise CliError(
+                f"{args.target} did not answer within {args.timeout}s; raise --timeout", 1
+            ) from exc
         raise CliError(f"{code.name.lower()}: {detail}", 1) from exc
 
 
@@ -142,74 +171,156 @@ def run(args: argparse.Namespace) -> int:
 
     a = args.action
     if a == "ls":
-        response = _call(args, lambda s, t, m: s.ListDevices(op.ListDevicesRequest(fleet=args.fleet, state=args.state), timeout=t))
+        response = _call(
+            args,
+            lambda s, t, m: s.ListDevices(
+                op.ListDevicesRequest(fleet=args.fleet, state=args.state), timeout=t
+            ),
+        )
         devices = [device_json(d) for d in response.devices]
         if args.json:
             print(json.dumps(devices, indent=2))
         else:
-            rows = [[d["id"], d["fleet"], d["state"], d["site"], d["link_type"], f"{d['uplink_mbps']:.1f}",
-                     f"{d['rtt_ms']:.1f}", d["last_seen"][11:23],
-                     " ".join(f"{m}:{'/'.join(sorted(set(p['tiers'])))}" for m, p in d["plans"].items())]
-                    for d in devices]
-            print(_table(rows, ["ID", "FLEET", "STATE", "SITE", "LINK", "UP_MBPS", "RTT_MS", "LAST_SEEN", "PLANS"]))
+            rows = [
+                [
+                    d["id"],
+                    d["fleet"],
+                    d["state"],
+                    d["site"],
+                    d["link_type"],
+                    f"{d['uplink_mbps']:.1f}",
+                    f"{d['rtt_ms']:.1f}",
+                    d["last_seen"][11:23],
+                    " ".join(f"{m}:{'/'.join(sorted(set(p['tiers'])))}" for m, p in d["plans"].items()),
+                ]
+                for d in devices
+            ]
+            print(
+                _table(
+                    rows, ["ID", "FLEET", "STATE", "SITE", "LINK", "UP_MBPS", "RTT_MS", "LAST_SEEN", "PLANS"]
+                )
+            )
         return 0
     if a == "show":
-        detail = _call(args, lambda s, t, m: s.GetDevice(op.GetDeviceRequest(device_id=args.device), timeout=t))
+        detail = _call(
+            args, lambda s, t, m: s.GetDevice(op.GetDeviceRequest(device_id=args.device), timeout=t)
+        )
         doc = device_json(detail.summary)
         doc["agent_version"] = detail.agent_version
         doc["bd_seq"] = detail.bd_seq
         caps = detail.capabilities
-        doc["capabilities"] = {"arch": caps.arch, "cpu_count": caps.cpu_count, "memory_bytes": caps.memory_bytes,
-                               "os": caps.os, "device_class": caps.device_class, "speed_factor": caps.speed_factor}
-        doc["links"] = {link.target: {"rtt_ms": link.rtt_ms, "uplink_mbps": link.uplink_mbps,
-                                      "downlink_mbps": link.downlink_mbps, "loss": link.loss,
-                                      "link_type": link.link_type} for link in detail.links}
+        doc["capabilities"] = {
+            "arch": caps.arch,
+            "cpu_count": caps.cpu_count,
+            "memory_bytes": caps.memory_bytes,
+            "os": caps.os,
+            "device_class": caps.device_class,
+            "speed_factor": caps.speed_factor,
+        }
+        doc["links"] = {
+            link.target: {
+                "rtt_ms": link.rtt_ms,
+                "uplink_mbps": link.uplink_mbps,
+                "downlink_mbps": link.downlink_mbps,
+                "loss": link.loss,
+                "link_type": link.link_type,
+            }
+            for link in detail.links
+        }
         doc["plans"] = {p.model: plan_json(p) for p in detail.plans}
-        doc["recent_events"] = [{"time": _iso(e.unix_ms), "kind": e.kind, "message": e.message}
-                                for e in detail.recent_events]
+        doc["recent_events"] = [
+            {"time": _iso(e.unix_ms), "kind": e.kind, "message": e.message} for e in detail.recent_events
+        ]
         if args.json:
             print(json.dumps(doc, indent=2))
         else:
-            print(f"{doc['id']}  {doc['state']}  fleet={doc['fleet']} site={doc['site']} last_seen={doc['last_seen']}")
+            print(
+                f"{doc['id']}  {doc['state']}  fleet={doc['fleet']} site={doc['site']} "
+                f"last_seen={doc['last_seen']}"
+            )
             for target, link in doc["links"].items():
-                print(f"  link {target}: {link['uplink_mbps']:.1f} Mb/s up, {link['rtt_ms']:.1f} ms rtt ({link['link_type']})")
+                print(
+                    f"  link {target}: {link['uplink_mbps']:.1f} Mb/s up, "
+                    f"{link['rtt_ms']:.1f} ms rtt ({link['link_type']})"
+                )
             for model, plan in doc["plans"].items():
-                print(f"  plan {model} v{plan['version']}{' (pinned)' if plan['pinned'] else ''}: "
-                      f"{plan['latency_ms']:.1f} ms — {plan['reason']}")
+                print(
+                    f"  plan {model} v{plan['version']}{' (pinned)' if plan['pinned'] else ''}: "
+                    f"{plan['latency_ms']:.1f} ms — {plan['reason']}"
+                )
                 print("    " + " ".join(f"{k}={v}" for k, v in plan["assignment"].items()))
         return 0
     if a == "tiers":
         response = _call(args, lambda s, t, m: s.ListTiers(op.ListTiersRequest(), timeout=t))
-        tiers = [{"tier": x.tier, "site": x.site, "capacity": x.capacity, "queue_depth": x.queue_depth,
-                  "utilisation": x.utilisation, "cost_per_hour": x.cost_per_hour, "drained": x.drained}
-                 for x in response.tiers]
-        print(json.dumps(tiers, indent=2) if args.json else _table(
-            [[str(v) for v in t.values()] for t in tiers], [k.upper() for k in (tiers[0] if tiers else {"tier": 0})]))
+        tiers = [
+            {
+                "tier": x.tier,
+                "site": x.site,
+                "capacity": x.capacity,
+                "queue_depth": x.queue_depth,
+                "utilisation": x.utilisation,
+                "cost_per_hour": x.cost_per_hour,
+                "drained": x.drained,
+            }
+            for x in response.tiers
+        ]
+        print(
+            json.dumps(tiers, indent=2)
+            if args.json
+            else _table(
+                [[str(v) for v in t.values()] for t in tiers],
+                [k.upper() for k in (tiers[0] if tiers else {"tier": 0})],
+            )
+        )
         return 0
     if a == "events":
-        response = _call(args, lambda s, t, m: s.ListEvents(
-            op.ListEventsRequest(device_id=args.device, kind=args.kind, limit=args.limit), timeout=t))
-        events = [{"id": e.id, "time": _iso(e.unix_ms), "kind": e.kind, "device": e.device_id, "message": e.message}
-                  for e in response.events]
-        print(json.dumps(events, indent=2) if args.json else "\n".join(
-            f"{e['time']} {e['kind']:8} {e['device']:16} {e['message']}" for e in events))
+        response = _call(
+            args,
+            lambda s, t, m: s.ListEvents(
+                op.ListEventsRequest(device_id=args.device, kind=args.kind, limit=args.limit), timeout=t
+            ),
+        )
+        events = [
+            {"id": e.id, "time": _iso(e.unix_ms), "kind": e.kind, "device": e.device_id, "message": e.message}
+            for e in response.events
+        ]
+        print(
+            json.dumps(events, indent=2)
+            if args.json
+            else "\n".join(f"{e['time']} {e['kind']:8} {e['device']:16} {e['message']}" for e in events)
+        )
         return 0
     calls: dict[str, Callable[[Any, Any, list[tuple[str, str]]], Any]] = {
-        "pin": lambda s, t, m: s.PinPlan(op.PinPlanRequest(
-            device_id=args.device, model=args.model, tiers=[x for x in args.tiers.split(",") if x]), timeout=t, metadata=m),
-        "unpin": lambda s, t, m: s.UnpinPlan(op.UnpinPlanRequest(device_id=args.device, model=args.model),
-                                             timeout=t, metadata=m),
+        "pin": lambda s, t, m: s.PinPlan(
+            op.PinPlanRequest(
+                device_id=args.device, model=args.model, tiers=[x for x in args.tiers.split(",") if x]
+            ),
+            timeout=t,
+            metadata=m,
+        ),
+        "unpin": lambda s, t, m: s.UnpinPlan(
+            op.UnpinPlanRequest(device_id=args.device, model=args.model), timeout=t, metadata=m
+        ),
         "replan": lambda s, t, m: s.Replan(op.ReplanRequest(device_id=args.device), timeout=t, metadata=m),
-        "rebirth": lambda s, t, m: s.RequestRebirth(op.RebirthRequest(device_id=args.device), timeout=t, metadata=m),
+        "rebirth": lambda s, t, m: s.RequestRebirth(
+            op.RebirthRequest(device_id=args.device), timeout=t, metadata=m
+        ),
     }
     if a == "drain":
         if bool(args.site) == bool(args.device):
             raise CliError("name a device or --site SITE (one of them)")
         calls["drain"] = (
-            (lambda s, t, m: s.DrainSite(op.DrainSiteRequest(site=args.site, drained=not args.undo), timeout=t, metadata=m))
-            if args.site else
-            (lambda s, t, m: s.DrainDevice(op.DrainDeviceRequest(device_id=args.device, drained=not args.undo),
-                                           timeout=t, metadata=m))
+            (
+                lambda s, t, m: s.DrainSite(
+                    op.DrainSiteRequest(site=args.site, drained=not args.undo), timeout=t, metadata=m
+                )
+            )
+            if args.site
+            else (
+                lambda s, t, m: s.DrainDevice(
+                    op.DrainDeviceRequest(device_id=args.device, drained=not args.undo), timeout=t, metadata=m
+                )
+            )
         )
     response = _call(args, calls[a])
     print(json.dumps({"ok": response.ok, "message": response.message}) if args.json else response.message)

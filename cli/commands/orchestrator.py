@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_orchestrator_flags(parser)
     parser.add_argument("--shards", type=int, default=None, help="number of fleet shards")
     parser.add_argument("--ray", action="store_true", help="keep fleet shards in Ray actors (local Ray)")
-    parser.add_argument("--token", default=None, help="operator token allowed to mutate (else CONTINUUM_API__OPERATOR_TOKENS)")
+    parser.add_argument(
+        "--token", default=None, help="operator token allowed to mutate (else CONTINUUM_API__OPERATOR_TOKENS)"
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level")
     parser.set_defaults(handler=run)
 
@@ -95,7 +97,11 @@ async def _serve(settings: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run until a signal arrives; exit 0 after a clean shutdown."""
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     settings = settings_from_args(args)
     asyncio.run(_serve(settings))
     return 0

@@ -1,4 +1,4 @@
-"""`continuum profile MODEL`: measure a model's layers with ONNX Runtime and print a scenario `model` object."""
+"""`continuum profile MODEL`: measure a model with ONNX Runtime and print a scenario `model` object."""
 
 from __future__ import annotations
 
@@ -18,14 +18,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Measure per-layer latency, contiguous segments (chains) and output sizes of a zoo model "
         "or an .onnx file with ONNX Runtime, and print a continuum.scenario/v1 `model` object.",
     )
-    parser.add_argument("model", help="zoo name (alexnet, vgg16, resnet18, mobilenetv2, transformer) or .onnx path")
+    parser.add_argument(
+        "model", help="zoo name (alexnet, vgg16, resnet18, mobilenetv2, transformer) or .onnx path"
+    )
     parser.add_argument(
         "--tier",
         action="append",
         metavar="NAME[=FACTOR]",
         help="tier to write the latency under, optionally scaled by FACTOR (repeatable; default: device)",
     )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per layer and segment (median; default 5)")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="timed runs per layer and segment (median; default 5)"
+    )
     parser.add_argument(
         "--segments",
         choices=["none", "ends", "all"],

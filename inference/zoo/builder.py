@@ -89,7 +89,8 @@ class GraphBuilder:
     def weight(self, shape: tuple[int, ...], fan_in: int, gain: float = 2.0) -> str:
         """A new He-initialised float32 initializer of `shape`; returns its name."""
         std = float(np.sqrt(gain / max(fan_in, 1)))
-        data = self._rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
+        data = self._rng.standard_normal(shape, dtype=np.float32)
+        data *= np.float32(std)
         return self.constant(data)
 
     def bias(self, size: int, scale: float = 0.01) -> str:
@@ -121,14 +122,44 @@ class GraphBuilder:
     def model(
         self, input_shape: list[int], output: str, input_type: int = TensorProto.FLOAT
     ) -> onnx.ModelProto:
-        """Finish the graph: declare input/output, attach the layer table, check it and infer shapes."""
+        """Finish the graph: declare input/output, attach the layer table, check it and infer shapes.
+
+        Checking and shape inference run on a skeleton whose large weights are typed graph inputs, so the
+        hundreds of megabytes of AlexNet/VGG weights are not serialized again just to infer shapes.
+        """
+        request = helper.make_tensor_value_info(self.input_name, input_type, input_shape)
+        small = [init for init in self.initializers if init.ByteSize() <= 4096]
+        large = [
+            helper.make_tensor_value_info(init.name, init.data_type, list(init.dims))
+            for init in self.initializers
+            if init.ByteSize() > 4096
+        ]
+        skeleton = self._wrap(
+            helper.make_graph(
+                self.nodes,
+                self.name,
+                [request, *large],
+                [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+                initializer=small,
+            )
+        )
+        inferred = onnx.shape_inference.infer_shapes(skeleton, strict_mode=True)
+        typed = {info.name: info for info in [*inferred.graph.value_info, *inferred.graph.output]}
+        if not typed[output].type.tensor_type.HasField("shape"):
+            raise ValueError(f"{self.name}: shape inference could not type the output {output!r}")
+        inferred.graph.output[0].CopyFrom(typed[output])
+        onnx.checker.check_model(inferred)
         graph = helper.make_graph(
             self.nodes,
             self.name,
-            [helper.make_tensor_value_info(self.input_name, input_type, input_shape)],
-            [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+            [request],
+            [typed[output]],
             initializer=self.initializers,
+            value_info=[info for info in inferred.graph.value_info if info.name != output],
         )
+        return self._wrap(graph)
+
+    def _wrap(self, graph: onnx.GraphProto) -> onnx.ModelProto:
         model = helper.make_model(
             graph,
             producer_name="continuum.inference.zoo",
@@ -137,9 +168,4 @@ class GraphBuilder:
         model.ir_version = 8
         table = [{"name": la.name, "output": la.output, "inputs": la.inputs} for la in self.layers]
         helper.set_model_props(model, {LAYERS_METADATA_KEY: json.dumps(table)})
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-        typed = {info.name: info for info in inferred.graph.value_info}
-        if output in typed:
-            inferred.graph.output[0].CopyFrom(typed[output])
-        onnx.checker.check_model(inferred)
-        return inferred
+        return model

@@ -12,9 +12,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from protos.v1 import operator_pb2, operator_pb2_grpc
-
 from orchestrator.api.service import OperatorService
+from protos.v1 import operator_pb2, operator_pb2_grpc
 
 __all__ = ["OperatorServer"]
 
@@ -24,18 +23,26 @@ SERVICE_NAME = operator_pb2.DESCRIPTOR.services_by_name["Operator"].full_name
 class OperatorServer:
     """A started grpc.aio server and its health servicer."""
 
-    def __init__(self, service: OperatorService, host: str, port: int, tls_cert: str = "", tls_key: str = "") -> None:
+    def __init__(
+        self, service: OperatorService, host: str, port: int, tls_cert: str = "", tls_key: str = ""
+    ) -> None:
         self._server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        operator_pb2_grpc.add_OperatorServicer_to_server(service, self._server)  # type: ignore[no-untyped-call]
+        operator_pb2_grpc.add_OperatorServicer_to_server(service, self._server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            (
+                SERVICE_NAME,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
             self._server,
         )
         address = f"{host}:{port}"
         if tls_cert and tls_key:
-            credentials = grpc.ssl_server_credentials([(Path(tls_key).read_bytes(), Path(tls_cert).read_bytes())])
+            credentials = grpc.ssl_server_credentials(
+                [(Path(tls_key).read_bytes(), Path(tls_cert).read_bytes())]
+            )
             self.port = self._server.add_secure_port(address, credentials)
         else:
             self.port = self._server.add_insecure_port(address)

@@ -9,18 +9,19 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
-
-from protos.topics import InvalidId, validate_id
-from protos.v1 import operator_pb2, operator_pb2_grpc
 
 from orchestrator.events.store import EventStore
 from orchestrator.fleet.shard import ActionResult
 from orchestrator.fleet.sharding import ShardedFleet
+from protos.topics import InvalidId, validate_id
+from protos.v1 import operator_pb2, operator_pb2_grpc
 
 __all__ = ["Controls", "OperatorService", "TokenCheck"]
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
 
 _STATUS = {
     "not_found": grpc.StatusCode.NOT_FOUND,
@@ -60,7 +61,7 @@ class TokenCheck:
         self._readonly = [t.encode() for t in readonly_tokens if t]
 
     def role(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
-        """"operator", "readonly", "invalid" or "missing" for the call's authorization metadata."""
+        """ "operator", "readonly", "invalid" or "missing" for the call's authorization metadata."""
         header = next((v for k, v in metadata or () if k == "authorization"), None)
         if header is None:
             return "missing"
@@ -84,19 +85,24 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         self._tokens = tokens
         self._watch_interval = watch_interval_s
 
-    async def _authorize(self, context: grpc.aio.ServicerContext[object, object]) -> None:
+    async def _authorize(self, context: Ctx) -> None:
         role = self._tokens.role(context.invocation_metadata())  # type: ignore[arg-type]
         if role == "missing":
             await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED, "this action needs an operator token: pass --token or set CONTINUUM_TOKEN"
+                grpc.StatusCode.UNAUTHENTICATED,
+                "this action needs an operator token: pass --token or set CONTINUUM_TOKEN",
             )
         if role == "invalid":
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "the token is not valid for this orchestrator")
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, "the token is not valid for this orchestrator"
+            )
         if role == "readonly":
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "a read-only token cannot change the fleet")
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED, "a read-only token cannot change the fleet"
+            )
 
     @staticmethod
-    async def _device_id(value: str, context: grpc.aio.ServicerContext[object, object]) -> str:
+    async def _device_id(value: str, context: Ctx) -> str:
         try:
             return validate_id(value)
         except InvalidId as exc:
@@ -104,19 +110,25 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             raise  # unreachable: abort raises
 
     @staticmethod
-    async def _answer(result: ActionResult, context: grpc.aio.ServicerContext[object, object]) -> operator_pb2.ActionResponse:
+    async def _answer(result: ActionResult, context: Ctx) -> operator_pb2.ActionResponse:
         if result.status != "ok":
             await context.abort(_STATUS.get(result.status, grpc.StatusCode.INTERNAL), result.message)
         return operator_pb2.ActionResponse(ok=True, message=result.message)
 
-    async def ListDevices(self, request: operator_pb2.ListDevicesRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListDevicesResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def ListDevices(
+        self, request: operator_pb2.ListDevicesRequest, context: Ctx
+    ) -> operator_pb2.ListDevicesResponse:
         """Every device matching the fleet and state filters."""
         if request.state and request.state not in ("online", "stale", "offline"):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"state {request.state!r}: use online, stale or offline")
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"state {request.state!r}: use online, stale or offline"
+            )
         devices = await self._controls.fleet.summaries(request.fleet, request.state)
         return operator_pb2.ListDevicesResponse(devices=devices)
 
-    async def GetDevice(self, request: operator_pb2.GetDeviceRequest, context: grpc.aio.ServicerContext) -> operator_pb2.DeviceDetail:  # type: ignore[type-arg]  # noqa: N802
+    async def GetDevice(
+        self, request: operator_pb2.GetDeviceRequest, context: Ctx
+    ) -> operator_pb2.DeviceDetail:
         """One device with capabilities, links, plans and alternatives, and its recent events."""
         device_id = await self._device_id(request.device_id, context)
         detail = await self._controls.fleet.detail(device_id)
@@ -125,11 +137,17 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             raise AssertionError
         for event in self._controls.events.query(device_id=device_id, limit=20):
             detail.recent_events.add(
-                id=event.id, unix_ms=event.unix_ms, kind=event.kind, device_id=event.device_id, message=event.message
+                id=event.id,
+                unix_ms=event.unix_ms,
+                kind=event.kind,
+                device_id=event.device_id,
+                message=event.message,
             )
         return detail
 
-    async def WatchFleet(self, request: operator_pb2.WatchFleetRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[operator_pb2.FleetChange]:  # type: ignore[type-arg,override]  # noqa: N802
+    async def WatchFleet(
+        self, request: operator_pb2.WatchFleetRequest, context: Ctx
+    ) -> AsyncIterator[operator_pb2.FleetChange]:
         """Every device once (ending with snapshot_done), then each change as it happens."""
         fleet = self._controls.fleet
         cursors, devices = await fleet.changes_since([0] * fleet.size)
@@ -146,11 +164,15 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
                 for device in devices:
                     yield operator_pb2.FleetChange(upsert=device, counts=counts)
 
-    async def ListTiers(self, request: operator_pb2.ListTiersRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListTiersResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def ListTiers(
+        self, request: operator_pb2.ListTiersRequest, context: Ctx
+    ) -> operator_pb2.ListTiersResponse:
         """The edge sites and the cloud with their capacity, load and price."""
         return operator_pb2.ListTiersResponse(tiers=self._controls.tiers())
 
-    async def ListEvents(self, request: operator_pb2.ListEventsRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ListEventsResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def ListEvents(
+        self, request: operator_pb2.ListEventsRequest, context: Ctx
+    ) -> operator_pb2.ListEventsResponse:
         """Events from the log, newest `limit`, oldest first."""
         if request.device_id:
             await self._device_id(request.device_id, context)
@@ -159,35 +181,47 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         )
         return operator_pb2.ListEventsResponse(
             events=[
-                operator_pb2.Event(id=e.id, unix_ms=e.unix_ms, kind=e.kind, device_id=e.device_id, message=e.message)
+                operator_pb2.Event(
+                    id=e.id, unix_ms=e.unix_ms, kind=e.kind, device_id=e.device_id, message=e.message
+                )
                 for e in events
             ]
         )
 
-    async def PinPlan(self, request: operator_pb2.PinPlanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def PinPlan(
+        self, request: operator_pb2.PinPlanRequest, context: Ctx
+    ) -> operator_pb2.ActionResponse:
         """Pin a model's plan on a device (the given tiers, or the current plan)."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
         bad = [t for t in request.tiers if t not in ("device", "edge", "cloud")]
         if not request.model or bad:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "give a model, and tiers among device, edge, cloud")
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "give a model, and tiers among device, edge, cloud"
+            )
         result = await self._controls.act("pin", device_id, request.model, list(request.tiers), True)
         return await self._answer(result, context)
 
-    async def UnpinPlan(self, request: operator_pb2.UnpinPlanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def UnpinPlan(
+        self, request: operator_pb2.UnpinPlanRequest, context: Ctx
+    ) -> operator_pb2.ActionResponse:
         """Let the orchestrator plan the model again."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
         result = await self._controls.act("pin", device_id, request.model, [], False)
         return await self._answer(result, context)
 
-    async def DrainDevice(self, request: operator_pb2.DrainDeviceRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def DrainDevice(
+        self, request: operator_pb2.DrainDeviceRequest, context: Ctx
+    ) -> operator_pb2.ActionResponse:
         """Drain a device (it runs everything locally) or undrain it."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
         return await self._answer(await self._controls.act("drain", device_id, request.drained), context)
 
-    async def DrainSite(self, request: operator_pb2.DrainSiteRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def DrainSite(
+        self, request: operator_pb2.DrainSiteRequest, context: Ctx
+    ) -> operator_pb2.ActionResponse:
         """Drain an edge site: its devices stop using the edge."""
         await self._authorize(context)
         try:
@@ -197,7 +231,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             raise
         return await self._answer(await self._controls.drain_site(site, request.drained), context)
 
-    async def Replan(self, request: operator_pb2.ReplanRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def Replan(self, request: operator_pb2.ReplanRequest, context: Ctx) -> operator_pb2.ActionResponse:
         """Replan one device, or every device when no id is given."""
         await self._authorize(context)
         if not request.device_id:
@@ -205,7 +239,9 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         device_id = await self._device_id(request.device_id, context)
         return await self._answer(await self._controls.act("replan", device_id), context)
 
-    async def RequestRebirth(self, request: operator_pb2.RebirthRequest, context: grpc.aio.ServicerContext) -> operator_pb2.ActionResponse:  # type: ignore[type-arg]  # noqa: N802
+    async def RequestRebirth(
+        self, request: operator_pb2.RebirthRequest, context: Ctx
+    ) -> operator_pb2.ActionResponse:
         """Ask a device to publish its birth again."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)

@@ -118,16 +118,15 @@ class HopGateway(pb_grpc.InferenceHopServicer):
             )
         header = first.header
         problem = self._validate(header)
-        if problem:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, problem)
         announced = sum(meta.nbytes for meta in header.tensors)
-        if announced > self.max_request_bytes:
-            await _abort(
-                context,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"hop carries {announced} bytes, this gateway accepts at most {self.max_request_bytes}",
-            )
+        if not problem and announced > self.max_request_bytes:
+            problem = f"hop carries {announced} bytes, this gateway accepts at most {self.max_request_bytes}"
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED
+        else:
+            code = grpc.StatusCode.INVALID_ARGUMENT
         try:
+            if problem:
+                raise FramingError(problem)
             assembler = TensorAssembler(list(header.tensors))
             async for message in iterator:
                 if message.WhichOneof("kind") != "chunk":
@@ -135,7 +134,11 @@ class HopGateway(pb_grpc.InferenceHopServicer):
                 assembler.add(message.chunk)
             return header, assembler.tensors()
         except FramingError as exc:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            # Read the client's stream to its end first: a grpcio aio client still writing when the server
+            # ends the call reports INTERNAL instead of our status (grpc/grpc#36066).
+            async for _ in iterator:
+                pass
+            await _abort(context, code, str(exc))
 
     def _validate(self, header: pb.HopHeader) -> str:
         if not header.model:

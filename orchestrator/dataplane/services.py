@@ -77,7 +77,9 @@ class DataPlane:
         """Bring up the Ray workers, then the cloud and the edge gateways (edge forwards to cloud)."""
         s = self.settings
         sites = self._sites()
-        detected = ensure_ray(s.ray_address, sites, s.ray_num_cpus)  # main thread: Ray installs signal handlers
+        detected = ensure_ray(
+            s.ray_address, sites, s.ray_num_cpus
+        )  # main thread: Ray installs signal handlers
         placement = s.placement or detected
         if placement == "any":
             log.warning("Ray nodes carry no continuum.io labels or tier resources: workers placed anywhere")

@@ -119,6 +119,8 @@ class RayWorkerPool:
         self.actor_cpus = actor_cpus
         self._actors: dict[WorkerKey, Any] = {}
         self._in_flight: dict[WorkerKey, int] = {}
+        self.served: dict[WorkerKey, int] = {}
+        """Stages each worker has completed, for tests and the operator view."""
         self._turn = itertools.count()
 
     def start(self, specs: Sequence[WorkerSpec], timeout_s: float = 120.0) -> None:
@@ -140,6 +142,7 @@ class RayWorkerPool:
                     options["resources"] = {tier_res: 0.001, site_res: 0.001}
                 self._actors[key] = remote_cls.options(**options).remote(spec.model, spec.tier, spec.site)
                 self._in_flight[key] = 0
+                self.served[key] = 0
         try:
             ray.get([actor.ready.remote() for actor in self._actors.values()], timeout=timeout_s)
         except GetTimeoutError:
@@ -196,6 +199,7 @@ class RayWorkerPool:
         finally:
             self._in_flight[key] -= 1
         round_trip = (time.perf_counter() - start) * 1000.0
+        self.served[key] += 1
         return StageRun(out, compute_ms, max(0.0, round_trip - compute_ms), key.site)
 
     def profiles(self, runs: int = 3) -> list[dict[str, Any]]:
@@ -209,3 +213,4 @@ class RayWorkerPool:
             ray.kill(actor)
         self._actors.clear()
         self._in_flight.clear()
+        self.served.clear()

@@ -67,11 +67,11 @@ class EventStore:
     def prune(self) -> None:
         """Drop all but the newest `keep` events."""
         with self._db:
-            self._db.execute(
-                "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", (self._keep,)
-            )
+            self._db.execute("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", (self._keep,))
 
-    def query(self, device_id: str = "", kind: str = "", limit: int = 200, after_id: int = 0) -> list[StoredEvent]:
+    def query(
+        self, device_id: str = "", kind: str = "", limit: int = 200, after_id: int = 0
+    ) -> list[StoredEvent]:
         """The newest `limit` events matching the filters, oldest first."""
         sql = "SELECT id, unix_ms, kind, device_id, message FROM events WHERE id > ?"
         params: list[object] = [after_id]

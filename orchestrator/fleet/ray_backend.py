@@ -64,13 +64,19 @@ def start_local_ray(num_cpus: int = 2) -> RayOwner:
     """Connect to the running Ray of this process, or start a local one (no dashboard)."""
     if ray.is_initialized():
         return RayOwner(False)
-    ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+    )
     return RayOwner(True)
 
 
 def start_shards(spec: ShardSpec, shards: int) -> tuple[list[RayHandle], RayOwner]:
     """`shards` shard actors (starting a local Ray when none runs in this process)."""
     owner = start_local_ray()
-    remote = ray.remote(num_cpus=0, max_concurrency=1)(_ShardActor)
+    remote: Any = ray.remote(_ShardActor).options(num_cpus=0, max_concurrency=1)
     handles = [RayHandle(remote.remote(spec)) for _ in range(shards)]
     return handles, owner

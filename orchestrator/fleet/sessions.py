@@ -18,8 +18,8 @@ __all__ = [
     "DeviceState",
     "Session",
     "SessionPolicy",
-    "Transition",
     "TelemetryOutcome",
+    "Transition",
     "on_birth",
     "on_death",
     "on_telemetry",
@@ -99,7 +99,9 @@ def on_birth(session: Session, bd_seq: int, now_s: float, retained: bool = False
     if bd_seq in session.ended_bd_seqs:
         session.bd_seq = bd_seq
         session.state = "offline"
-        return Transition(before, "offline", False, f"birth bdSeq={bd_seq} already ended by its death", "ended")
+        return Transition(
+            before, "offline", False, f"birth bdSeq={bd_seq} already ended by its death", "ended"
+        )
     duplicate = session.bd_seq == bd_seq and before != "offline"
     session.bd_seq = bd_seq
     session.state = "online" if duplicate or not retained else "stale"
@@ -137,7 +139,9 @@ def on_telemetry(
     if historical:
         return Transition(before, before, False, "historical telemetry is recorded, not used", "historical")
     if session.bd_seq is None:
-        return Transition(before, before, _want_rebirth(session, now_s, policy), "unknown device", "unknown_device")
+        return Transition(
+            before, before, _want_rebirth(session, now_s, policy), "unknown device", "unknown_device"
+        )
     if before == "offline":
         rebirth = bd_seq not in session.ended_bd_seqs and _want_rebirth(session, now_s, policy)
         return Transition(before, before, rebirth, "telemetry from an offline device", "offline_device")

@@ -11,15 +11,22 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orchestrator.fleet import views
+from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, ShardOutput
+from orchestrator.fleet.sessions import (
+    Session,
+    SessionPolicy,
+    Transition,
+    on_birth,
+    on_death,
+    on_telemetry,
+    sweep,
+)
+from orchestrator.ingest.decoding import Inbound
+from orchestrator.replanning.replanner import PlanContext, Replanner
 from protos import PROTOCOL_VERSION
 from protos.topics import device_topic
 from protos.v1 import control_pb2, operator_pb2
-
-from orchestrator.fleet import views
-from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, ShardOutput
-from orchestrator.fleet.sessions import Session, SessionPolicy, Transition, on_birth, on_death, on_telemetry, sweep
-from orchestrator.ingest.decoding import Inbound
-from orchestrator.replanning.replanner import PlanContext, Replanner
 
 __all__ = ["ActionResult", "FleetShard"]
 
@@ -93,7 +100,12 @@ class FleetShard:
                 out.events.append(EventRecord(_unix_ms(now_s), "death", record.session.device_id, t.reason))
             elif t.after != "online" or t.before != "offline":
                 out.events.append(
-                    EventRecord(_unix_ms(now_s), "state", record.session.device_id, f"{t.before} -> {t.after}: {t.reason}")
+                    EventRecord(
+                        _unix_ms(now_s),
+                        "state",
+                        record.session.device_id,
+                        f"{t.before} -> {t.after}: {t.reason}",
+                    )
                 )
         if t.rebirth:
             self._rebirth(record, t.reason, now_s, out)
@@ -107,14 +119,18 @@ class FleetShard:
             message = item.message
             if isinstance(message, control_pb2.Telemetry):
                 t = on_telemetry(
-                    record.session, message.bd_seq, message.seq, message.historical, item.received_s, self._policy
+                    record.session,
+                    message.bd_seq,
+                    message.seq,
+                    message.historical,
+                    item.received_s,
+                    self._policy,
                 )
                 out.count(f"telemetry_{t.outcome}")
                 if t.outcome in ("accepted", "gap"):
                     if self._observe(record, message):
                         self._dirty.add(item.device)
                         arrivals.setdefault(item.device, item.received_s)
-                    self._touch(record) if t.changed else None
                 self._transition(record, t, item.received_s, out)
             elif isinstance(message, control_pb2.DeviceBirth):
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
@@ -149,13 +165,17 @@ class FleetShard:
     def _observe(self, record: DeviceRecord, telemetry: control_pb2.Telemetry) -> bool:
         """Record the reported links and load; True when they moved enough to replan."""
         links = {
-            link.target: LinkSample(link.rtt_ms, link.uplink_mbps, link.downlink_mbps, link.loss, link.link_type)
+            link.target: LinkSample(
+                link.rtt_ms, link.uplink_mbps, link.downlink_mbps, link.loss, link.link_type
+            )
             for link in telemetry.links
         }
         record.links = links
         record.cpu_percent = telemetry.cpu_percent
         if record.battery_percent >= 0 or not telemetry.on_ac:
-            record.battery_percent = telemetry.battery_percent if not telemetry.on_ac else record.battery_percent
+            record.battery_percent = (
+                telemetry.battery_percent if not telemetry.on_ac else record.battery_percent
+            )
         for name, stats in telemetry.inference.items():
             plan = record.plans.get(name)
             if plan is not None and stats.count:
@@ -167,9 +187,9 @@ class FleetShard:
         self._touch(record)
         if self._replanner is None:
             return False
-        return self._replanner.links_moved(record.planned_links, links) or any(
-            link.changed for link in telemetry.links
-        )
+        pending = any(plan.pending is not None for plan in record.plans.values())
+        changed = any(link.changed for link in telemetry.links)
+        return pending or changed or self._replanner.links_moved(record.planned_links, links)
 
     def _replan(self, now_s: float, arrivals: dict[str, float], out: ShardOutput) -> None:
         if self._replanner is None or not self._dirty:
@@ -185,16 +205,25 @@ class FleetShard:
             out.replans += 1
             self._touch(record)
             out.events.append(
-                EventRecord(_unix_ms(now_s), "switch" if decision.switched else "replan",
-                            record.session.device_id, decision.message)
+                EventRecord(
+                    _unix_ms(now_s),
+                    "switch" if decision.switched else "replan",
+                    record.session.device_id,
+                    decision.message,
+                )
             )
             if decision.publish is not None:
                 out.switches += int(decision.switched)
                 topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
                 payload = self.command(record, now_s, plan_update=decision.publish)
                 out.commands.append(
-                    Outbound(topic, payload, "plan_update", arrivals.get(record.session.device_id),
-                             self._replanner.expiry_s)
+                    Outbound(
+                        topic,
+                        payload,
+                        "plan_update",
+                        arrivals.get(record.session.device_id),
+                        self._replanner.expiry_s,
+                    )
                 )
 
     def tick(self, now_s: float) -> ShardOutput:
@@ -262,7 +291,9 @@ class FleetShard:
         self._touch(record)
         payload = self.command(record, now_s, drain=control_pb2.Drain(drained=drained))
         out.commands.append(Outbound(device_topic(record.session.fleet, device_id, "cmd"), payload, "drain"))
-        out.events.append(EventRecord(_unix_ms(now_s), "action", device_id, "drained" if drained else "undrained"))
+        out.events.append(
+            EventRecord(_unix_ms(now_s), "action", device_id, "drained" if drained else "undrained")
+        )
         self._dirty.add(device_id)
         self._replan(now_s, {}, out)
         return ActionResult("ok", f"{device_id} {'drained' if drained else 'undrained'}"), out
@@ -283,12 +314,19 @@ class FleetShard:
         self._touch(record)
         action = "pinned" if pinned else "unpinned"
         plan = record.plans[model]
-        out.events.append(EventRecord(_unix_ms(now_s), "action", device_id, f"{model} {action}: {plan.tiers}"))
+        out.events.append(
+            EventRecord(_unix_ms(now_s), "action", device_id, f"{model} {action}: {plan.tiers}")
+        )
         update = self._replanner.update(plan, model, "device" if record.drained else "all")
         payload = self.command(record, now_s, plan_update=update)
         out.commands.append(
-            Outbound(device_topic(record.session.fleet, device_id, "cmd"), payload, "plan_update", None,
-                     self._replanner.expiry_s)
+            Outbound(
+                device_topic(record.session.fleet, device_id, "cmd"),
+                payload,
+                "plan_update",
+                None,
+                self._replanner.expiry_s,
+            )
         )
         self._dirty.add(device_id)
         self._replan(now_s, {}, out)

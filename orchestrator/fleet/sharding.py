@@ -12,12 +12,11 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from protos.v1 import operator_pb2
-
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import ActionResult, FleetShard
 from orchestrator.ingest.decoding import Inbound
 from orchestrator.replanning.replanner import PlanContext
+from protos.v1 import operator_pb2
 
 __all__ = ["LocalHandle", "ShardHandle", "ShardedFleet", "shard_of"]
 
@@ -121,7 +120,9 @@ class ShardedFleet:
 
     async def act(self, method: str, device_id: str, *args: Any) -> tuple[ActionResult, ShardOutput]:
         """Run a per-device action (`rebirth`, `drain`, `pin`, `replan`) on the owning shard."""
-        result: tuple[ActionResult, ShardOutput] = await self._handle(device_id).call(method, device_id, *args)
+        result: tuple[ActionResult, ShardOutput] = await self._handle(device_id).call(
+            method, device_id, *args
+        )
         return result
 
     async def replan_all(self, now_s: float) -> tuple[ActionResult, ShardOutput]:

@@ -16,7 +16,7 @@ __all__ = ["ShardSpec", "build_shard"]
 class ShardSpec:
     """Everything a shard needs: session bounds, history length, and the replanning inputs."""
 
-    policy: SessionPolicy = SessionPolicy()
+    policy: SessionPolicy = field(default_factory=SessionPolicy)
     history: int = 60
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Model name -> base continuum.scenario/v1 document (tiers and links from config)."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from protos.v1 import control_pb2, operator_pb2
-
 from orchestrator.fleet.records import DeviceRecord, PlanState
+from protos.v1 import control_pb2, operator_pb2
 
 __all__ = ["detail", "plan_view", "summary"]
 
 
-def plan_view(model: str, plan: PlanState, with_alternatives: bool, objective: str = "latency") -> operator_pb2.PlanView:
+def plan_view(
+    model: str, plan: PlanState, with_alternatives: bool, objective: str = "latency"
+) -> operator_pb2.PlanView:
     """A model's current plan as the operator API shows it."""
     view = operator_pb2.PlanView(
         model=model,

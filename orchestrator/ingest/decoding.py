@@ -72,8 +72,14 @@ def decode(
         return Rejected("undecodable", topic, f"not a {message_type.__name__}: {exc}")
     if message.protocol_version != PROTOCOL_VERSION:
         return Rejected(
-            "unknown_version", topic, f"protocol_version {message.protocol_version}, we speak {PROTOCOL_VERSION}"
+            "unknown_version",
+            topic,
+            f"protocol_version {message.protocol_version}, we speak {PROTOCOL_VERSION}",
         )
-    if isinstance(message, control_pb2.DeviceBirth) and message.device_id and message.device_id != parsed.device:
+    if (
+        isinstance(message, control_pb2.DeviceBirth)
+        and message.device_id
+        and message.device_id != parsed.device
+    ):
         return Rejected("wrong_topic", topic, f"birth names device {message.device_id!r}")
     return Inbound(parsed.kind, parsed.fleet, parsed.device, message, received_s, retained)

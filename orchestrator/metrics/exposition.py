@@ -32,7 +32,9 @@ class _Source(Protocol):
     def state_counts(self) -> dict[str, int]: ...
 
 
-def _histogram(name: str, doc: str, h: Histogram, labels: dict[str, str] | None = None) -> HistogramMetricFamily:
+def _histogram(
+    name: str, doc: str, h: Histogram, labels: dict[str, str] | None = None
+) -> HistogramMetricFamily:
     family = HistogramMetricFamily(name, doc, labels=list(labels or {}))
     family.add_metric(list((labels or {}).values()), h.cumulative(), h.total)
     return family
@@ -64,7 +66,9 @@ class OrchestratorCollector(Collector):
         received = CounterMetricFamily("continuum_mqtt_messages_received", "MQTT messages received")
         received.add_metric([], intake.received)
         yield received
-        rejected = CounterMetricFamily("continuum_ingest_rejected", "Inbound messages refused, by reason", labels=["reason"])
+        rejected = CounterMetricFamily(
+            "continuum_ingest_rejected", "Inbound messages refused, by reason", labels=["reason"]
+        )
         for reason in ("undecodable", "wrong_topic", "oversized", "unknown_version"):
             rejected.add_metric([reason], intake.rejected.get(reason, 0))
         yield rejected
@@ -74,7 +78,9 @@ class OrchestratorCollector(Collector):
         switches = CounterMetricFamily("continuum_plan_switches", "Plans replaced after hysteresis")
         switches.add_metric([], stats.switches)
         yield switches
-        commands = CounterMetricFamily("continuum_commands_published", "Commands sent to devices, by kind", labels=["kind"])
+        commands = CounterMetricFamily(
+            "continuum_commands_published", "Commands sent to devices, by kind", labels=["kind"]
+        )
         for kind, n in sorted(stats.commands.items()):
             commands.add_metric([kind], n)
         yield commands
@@ -95,7 +101,9 @@ class OrchestratorCollector(Collector):
         for phase, h in sorted(stats.phases.items()):
             phases.add_metric([phase], h.cumulative(), h.total)
         yield phases
-        lag = GaugeMetricFamily("continuum_ingest_lag_seconds", "Queueing delay of the last batch's oldest message")
+        lag = GaugeMetricFamily(
+            "continuum_ingest_lag_seconds", "Queueing delay of the last batch's oldest message"
+        )
         lag.add_metric([], intake.last_lag_s)
         yield lag
         queued = GaugeMetricFamily("continuum_ingest_queue_messages", "Messages waiting for the control loop")
@@ -126,7 +134,9 @@ class MetricsServer:
         self._thread.join(timeout=5)
 
 
-def start_metrics_server(source: _Source, host: str, port: int, registry: CollectorRegistry | None = None) -> MetricsServer:
+def start_metrics_server(
+    source: _Source, host: str, port: int, registry: CollectorRegistry | None = None
+) -> MetricsServer:
     """Serve /metrics for `source` on host:port (0 picks a free port) with its own registry."""
     registry = registry or CollectorRegistry()
     registry.register(OrchestratorCollector(source))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import ssl
 import threading
 from collections.abc import Callable, Sequence
@@ -117,7 +116,7 @@ class MqttConnection:
             await self._loop.run_in_executor(
                 None, self._client.connect, self.host, self.port, self._keepalive
             )
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise MqttError(
                 f"cannot reach the MQTT broker at {self.host}:{self.port} ({exc}); is it running? "
                 "start one or pass --broker HOST:PORT"
@@ -132,14 +131,16 @@ class MqttConnection:
                     await asyncio.sleep(0.02)
         except TimeoutError as exc:
             version = "v5" if self.v5 else "3.1.1"
-            raise MqttError(f"the broker at {self.host}:{self.port} did not accept an MQTT {version} session") from exc
+            raise MqttError(
+                f"the broker at {self.host}:{self.port} did not accept an MQTT {version} session"
+            ) from exc
 
     def _make_client(self) -> paho.Client:
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=paho.MQTTv5 if self.v5 else paho.MQTTv311,
-            **({} if self.v5 else {"clean_session": True}),
+            clean_session=None if self.v5 else True,
         )
         client.max_queued_messages_set(0)
         client.max_inflight_messages_set(1000)
@@ -208,7 +209,7 @@ class MqttConnection:
             self._reconnect_task = self._loop.create_task(self._reconnect())
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        self._on_message_cb(Received(msg.topic, msg.payload, bool(msg.retain)))
+        self._on_message_cb(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
 
     async def _reconnect(self) -> None:
         delay = 0.2
@@ -233,7 +234,9 @@ class MqttConnection:
             if client is not None and client.socket() is not None:
                 rc = client.loop_misc()
                 if rc == paho.MQTT_ERR_NO_CONN and self._connected.is_set():
-                    self._on_disconnect(client, None, None, ReasonCode(PacketTypes.DISCONNECT, "Unspecified error"), None)
+                    self._on_disconnect(
+                        client, None, None, ReasonCode(PacketTypes.DISCONNECT, "Unspecified error"), None
+                    )
             await asyncio.sleep(1.0)
 
     def subscribe(self, filters: Sequence[tuple[str, int]]) -> None:
@@ -252,7 +255,7 @@ class MqttConnection:
             return False
         properties = None
         if expiry_s is not None and self.v5:
-            properties = Properties(PacketTypes.PUBLISH)
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.MessageExpiryInterval = expiry_s
         info = client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         return info.rc == paho.MQTT_ERR_SUCCESS

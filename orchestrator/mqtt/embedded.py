@@ -38,7 +38,9 @@ class EmbeddedBroker:
             logging.getLogger(noisy).setLevel(logging.ERROR)
         self._broker = Broker(
             {
-                "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": -1}},
+                "listeners": {
+                    "default": {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": -1}
+                },
                 "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
             }
         )

@@ -39,8 +39,8 @@ from orchestrator.planner.scenario import Scenario, parse_scenario
 __all__ = [
     "LINKS",
     "TIERS",
-    "FleetPlans",
     "Figures",
+    "FleetPlans",
     "Infeasible",
     "LinkSpec",
     "Plan",

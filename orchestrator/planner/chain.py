@@ -42,7 +42,7 @@ from orchestrator.planner.costmodel import (
 )
 from orchestrator.planner.scenario import Scenario
 
-__all__ = ["ChainGraph", "chain_graph", "constrained_path", "shortest_path"]
+__all__ = ["ChainGraph", "chain_graph", "constrained_path", "run_dp", "shortest_path"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -100,6 +100,182 @@ class _Builder:
             self.add(arc, bytes_index(k), weight * nbytes)
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What the run recursion needs that does not depend on prices: reach, exits, segment deltas."""
+
+    reach: list[float]
+    rate: list[float]
+    deltas: dict[tuple[int, int], dict[int, float]]
+    last_end: dict[tuple[int, int], int]
+    starts: list[list[int]]
+
+
+def _deltas(scn: Scenario) -> dict[tuple[int, int], dict[int, float]]:
+    """{(start, tier): {last: segment - sum of its layers}} for segments a run on that tier may use."""
+    n = len(scn.layers)
+    cum = [[0.0] * (n + 1) for _ in range(3)]
+    blocked = [[0] * (n + 1) for _ in range(3)]
+    for t, tier in enumerate(TIERS):
+        for i, layer in enumerate(scn.layers):
+            ok = t in scn.options[i]
+            cum[t][i + 1] = cum[t][i] + (layer.latency_ms[tier] if ok else 0.0)
+            blocked[t][i + 1] = blocked[t][i] + (0 if ok else 1)
+    deltas: dict[tuple[int, int], dict[int, float]] = {}
+    for seg in scn.segments:
+        a, b = seg.first, seg.last + 1
+        for t, tier in enumerate(TIERS):
+            if tier in seg.latency_ms and blocked[t][b] == blocked[t][a]:
+                deltas.setdefault((seg.first, t), {})[seg.last] = seg.latency_ms[tier] - (
+                    cum[t][b] - cum[t][a]
+                )
+    return deltas
+
+
+def _static(scn: Scenario) -> _Static:
+    cached = scn.cache.get("chain_static")
+    if isinstance(cached, _Static):
+        return cached
+    n = len(scn.layers)
+    reach = [1.0] * (n + 1)
+    rate = [0.0] * n
+    exit_at = {e.after: e for e in scn.exits}
+    for i in range(n):
+        rate[i] = exit_at[i].exit_rate if i in exit_at else 0.0
+        reach[i + 1] = reach[i] * (1.0 - rate[i])
+    deltas = _deltas(scn)
+    last_end = {key: max(ends) for key, ends in deltas.items()}
+    starts: list[list[int]] = [[] for _ in range(n)]
+    for s, t in deltas:
+        starts[s].append(t)
+    static = _Static(reach, rate, deltas, last_end, starts)
+    scn.cache["chain_static"] = static
+    return static
+
+
+def run_dp(scn: Scenario, price: FloatArray) -> tuple[int, ...]:
+    """The optimal chain assignment under per-basis `price` (the objective's column), by the run recursion.
+
+    The same recursion as the run graph, evaluated on the fly without building arcs: states per layer are
+    "in a plain run on T", "in a run on T that started at s" (while segments from s can still end) and
+    "a run on T ends here". O(n * tiers^2 + S) operations, S as in the module docstring.
+    """
+    n = len(scn.layers)
+    st = _static(scn)
+    present = frozenset(scn.links)
+    comp = [float(price[compute_index(t)]) for t in range(3)]
+    entry = [float(price[entries_index(t)]) for t in range(3)]
+    per_msg = [[0.0] * 3 for _ in range(3)]
+    per_byte = [[0.0] * 3 for _ in range(3)]
+    for a in range(3):
+        for b in range(3):
+            for k in route(a, b, present) or ():
+                per_msg[a][b] += float(price[msgs_index(k)])
+                per_byte[a][b] += float(price[bytes_index(k)])
+    exit_at = {e.after: e for e in scn.exits}
+    inf = float("inf")
+    end_val: list[float] = [inf, inf, inf]
+    plain_val: list[float] = [inf, inf, inf]
+    spec_val: dict[tuple[int, int], float] = {}
+    back_plain: list[list[tuple[str, int]]] = []
+    back_spec: list[dict[tuple[int, int], tuple[str, int]]] = []
+    back_end: list[list[int]] = []
+    reach, rate, deltas, last_end = st.reach, st.rate, st.deltas, st.last_end
+    for i in range(n):
+        layer = scn.layers[i]
+        ex = exit_at.get(i)
+        term = [inf, inf, inf]
+        for t in scn.options[i]:
+            value = layer.latency_ms[TIERS[t]]
+            if ex is not None and ex.latency_ms is not None:
+                value += ex.latency_ms[TIERS[t]]
+            term[t] = reach[i] * value * comp[t]
+            if ex is not None:
+                w = reach[i] * ex.exit_rate
+                term[t] += w * (per_msg[t][0] + per_byte[t][0] * ex.output_bytes)
+        start = [inf, inf, inf]
+        start_from = [-1, -1, -1]
+        size = scn.input_bytes if i == 0 else scn.layers[i - 1].output_bytes
+        weight = reach[i]
+        for t in scn.options[i]:
+            if i == 0:
+                start[t] = per_msg[0][t] + per_byte[0][t] * size
+                start_from[t] = 0
+            else:
+                for p in range(3):
+                    if p != t and end_val[p] < inf:
+                        value = end_val[p] + weight * (per_msg[p][t] + per_byte[p][t] * size)
+                        if value < start[t]:
+                            start[t], start_from[t] = value, p
+            start[t] += weight * entry[t]
+        new_plain = [inf, inf, inf]
+        bp: list[tuple[str, int]] = [("", -1)] * 3
+        new_spec: dict[tuple[int, int], float] = {}
+        bs: dict[tuple[int, int], tuple[str, int]] = {}
+        for t in scn.options[i]:
+            if (i, t) in deltas:
+                new_spec[i, t] = start[t] + term[t]
+                bs[i, t] = ("b", start_from[t])
+            else:
+                new_plain[t] = start[t] + term[t]
+                bp[t] = ("b", start_from[t])
+            if plain_val[t] + term[t] < new_plain[t]:
+                new_plain[t] = plain_val[t] + term[t]
+                bp[t] = ("x", -1)
+        for (s, t), value in spec_val.items():
+            if term[t] == inf:
+                continue
+            value += term[t]
+            ends = deltas[s, t]
+            if i - 1 in ends:
+                value += reach[i - 1] * rate[i - 1] * ends[i - 1] * comp[t]
+            if i <= last_end[s, t]:
+                new_spec[s, t] = value
+                bs[s, t] = ("x", -1)
+            elif value < new_plain[t]:
+                new_plain[t] = value
+                bp[t] = ("s", s)
+        new_end = list(new_plain)
+        be = [-1, -1, -1]
+        for (s, t), value in new_spec.items():
+            delta = deltas[s, t].get(i)
+            if delta is not None:
+                value += reach[i] * delta * comp[t]
+            if value < new_end[t]:
+                new_end[t] = value
+                be[t] = s
+        back_plain.append(bp)
+        back_spec.append(bs)
+        back_end.append(be)
+        plain_val, spec_val, end_val = new_plain, new_spec, new_end
+    final = scn.layers[-1].output_bytes
+    best, tier = inf, -1
+    for t in range(3):
+        value = end_val[t] + reach[n] * (per_msg[t][0] + per_byte[t][0] * final)
+        if value < best:
+            best, tier = value, t
+    tiers = [-1] * n
+    state: tuple[str, int] = ("s", back_end[n - 1][tier]) if back_end[n - 1][tier] >= 0 else ("p", -1)
+    for i in range(n - 1, -1, -1):
+        tiers[i] = tier
+        if state[0] == "p":
+            how, arg = back_plain[i][tier]
+            if how == "x":
+                continue
+            if how == "s":
+                state = ("s", arg)
+                continue
+        else:
+            how, arg = back_spec[i][state[1], tier]
+            if how == "x":
+                continue
+        if i > 0:
+            tier = arg
+            s = back_end[i - 1][tier]
+            state = ("s", s) if s >= 0 else ("p", -1)
+    return tuple(tiers)
+
+
 def chain_graph(scn: Scenario) -> ChainGraph:
     """The run graph of a chain scenario (cached on the scenario; links only change its pricing)."""
     cached = scn.cache.get("chain_graph")
@@ -120,12 +296,7 @@ def _build(scn: Scenario) -> ChainGraph:
         rate[i] = exit_at[i].exit_rate if i in exit_at else 0.0
         reach[i + 1] = reach[i] * (1.0 - rate[i])
     opts = [set(o) for o in scn.options]
-    deltas: dict[tuple[int, int], dict[int, float]] = {}
-    for seg in scn.segments:
-        for t, tier in enumerate(TIERS):
-            if tier in seg.latency_ms and all(t in opts[i] for i in range(seg.first, seg.last + 1)):
-                total = sum(scn.layers[i].latency_ms[tier] for i in range(seg.first, seg.last + 1))
-                deltas.setdefault((seg.first, t), {})[seg.last] = seg.latency_ms[tier] - total
+    deltas = _deltas(scn)
     last_end = {key: max(ends) for key, ends in deltas.items()}
 
     def layer_term(arc: int, i: int, t: int) -> None:
@@ -143,7 +314,7 @@ def _build(scn: Scenario) -> ChainGraph:
     for i in range(n):
         new_plain = {t: b.node() for t in sorted(opts[i])}
         new_special: dict[tuple[int, int], int] = {}
-        for (s, t), node in special.items():
+        for s, t in special:
             if i <= last_end[s, t] and t in opts[i]:
                 new_special[s, t] = b.node()
         for t in sorted(opts[i]):

@@ -118,7 +118,11 @@ def pricing(tiers: Mapping[str, TierSpec], links: Mapping[str, LinkSpec]) -> Flo
     device = tiers.get("device", TierSpec())
     for t, name in enumerate(TIERS):
         spec = tiers.get(name, TierSpec())
-        price[compute_index(t)] = (1.0, spec.cost_per_hour / 3.6e6, device.power_w / 1000.0 if t == 0 else 0.0)
+        price[compute_index(t)] = (
+            1.0,
+            spec.cost_per_hour / 3.6e6,
+            device.power_w / 1000.0 if t == 0 else 0.0,
+        )
         price[entries_index(t), LATENCY] = spec.queue_ms
     for k, name in enumerate(LINKS):
         link = links.get(name)

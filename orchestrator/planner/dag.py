@@ -2,8 +2,9 @@
 
 Variables: binary `x[l,t]` (layer l on tier t); continuous pair variables `f[e,a,b]` for each edge
 e = p -> c with the marginal constraints `sum_b f = x[p,a]`, `sum_a f = x[c,b]`; continuous `w[p,a,b]`
-("p's output, made on a, is sent to b") with `w >= f[e,a,b]` for each consumer edge (and `w >= x[p,a]`
-for a model output, which goes back to the device); continuous `z[l,t] >= x[l,t] - x[l-1,t]` counting
+("p's output, made on a, is sent to b") with `w >= f[e,a,b]` for each consumer edge when p has several
+consumers (with one consumer, f itself carries the transfer), and `w >= x[p,a]` for a model output, which
+goes back to the device; continuous `z[l,t] >= x[l,t] - x[l-1,t]` counting
 entries into a tier when any tier sets `queue_ms`.
 
 Why exact. For binary x the marginal constraints force f[e,a,b] = x[p,a] * x[c,b] (a row and a column
@@ -90,7 +91,13 @@ class DagProgram:
                     cols = [pair[a, b] for a in sources]
                     self.eq.append(([*cols, self.x[c, b]], [1.0] * len(cols) + [-1.0], 0.0))
                 for (a, b), f in pair.items():
-                    if a != b:
+                    if a == b:
+                        continue
+                    if len(users) == 1:
+                        for k in route(a, b, present) or ():
+                            self.use(f, msgs_index(k), 1.0)
+                            self.use(f, bytes_index(k), size)
+                    else:
                         self.le.append(([f, send(a, b)], [1.0, -1.0], 0.0))
             if p is not None and not users:
                 for a in sources:
@@ -98,8 +105,8 @@ class DagProgram:
                         self.le.append(([self.x[p, a], send(a, 0)], [1.0, -1.0], 0.0))
         self.usage = np.zeros((len(self.binary), BASIS))
         if self.usage_rows:
-            rows, cols, vals = zip(*self.usage_rows, strict=True)
-            np.add.at(self.usage, (np.array(rows), np.array(cols)), np.array(vals))
+            var_ids, basis_ids, values = zip(*self.usage_rows, strict=True)
+            np.add.at(self.usage, (np.array(var_ids), np.array(basis_ids)), np.array(values))
 
     def var(self, binary: bool) -> int:
         """A new variable's index."""
@@ -129,7 +136,7 @@ def dag_program(scn: Scenario) -> DagProgram:
 def solve_dag(
     program: DagProgram, weights: FloatArray, limits: list[tuple[FloatArray, float]]
 ) -> tuple[int, ...] | None:
-    """The optimal assignment (tier index per layer) under per-variable `weights` and `limits`; None if none."""
+    """The optimal assignment (tier index per layer) under per-variable `weights` and `limits`, or None."""
     from orchestrator.planner.milp import solve
 
     x = solve(weights, program.eq, limits, program.le, np.array(program.binary, dtype=bool))

@@ -31,19 +31,35 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _send(usage: FloatArray, scn: Scenario, src: int, dst: int, nbytes: float, weight: float) -> None:
-    hops = route(src, dst, frozenset(scn.links))
+    hops = _routes(scn)[src][dst]
     if hops is None:
-        raise ScenarioError(f"links: no route from {TIERS[src]} to {TIERS[dst]}; add the link or avoid the hop")
+        raise ScenarioError(
+            f"links: no route from {TIERS[src]} to {TIERS[dst]}; add the link or avoid the hop"
+        )
     for k in hops:
         usage[msgs_index(k)] += weight
         usage[bytes_index(k)] += weight * nbytes
 
 
+def _routes(scn: Scenario) -> list[list[tuple[int, ...] | None]]:
+    present = frozenset(scn.links)
+    key = f"routes:{sorted(present)}"
+    cached: list[list[tuple[int, ...] | None]] | None = scn.cache.get(key)
+    if cached is None:
+        cached = [[route(a, b, present) for b in range(3)] for a in range(3)]
+        scn.cache[key] = cached
+    return cached
+
+
 def _run_ms(scn: Scenario, first: int, last: int, tier: int) -> float:
     name = TIERS[tier]
-    for seg in scn.segments:
-        if seg.first == first and seg.last == last and name in seg.latency_ms:
-            return seg.latency_ms[name]
+    table = scn.cache.get("segment_table")
+    if table is None:
+        table = {(seg.first, seg.last): seg.latency_ms for seg in scn.segments}
+        scn.cache["segment_table"] = table
+    seg = table.get((first, last))
+    if seg is not None and name in seg:
+        return float(seg[name])
     return sum(scn.layers[i].latency_ms[name] for i in range(first, last + 1))
 
 

@@ -47,7 +47,11 @@ class Figures:
 
     def to_json(self) -> dict[str, Any]:
         """The figures as a JSON-ready dict (as in a plan's `alternatives`)."""
-        return {"latency_ms": self.latency_ms, "cost_usd": self.cost_usd, "device_energy_j": self.device_energy_j}
+        return {
+            "latency_ms": self.latency_ms,
+            "cost_usd": self.cost_usd,
+            "device_energy_j": self.device_energy_j,
+        }
 
 
 def price(
@@ -62,14 +66,16 @@ def price(
     compute = {tier: float(usage[compute_index(t)]) for t, tier in enumerate(TIERS)}
     transfer: dict[str, float] = {}
     for k, name in enumerate(LINKS):
-        ms = usage[msgs_index(k)] * matrix[msgs_index(k), LATENCY] + usage[bytes_index(k)] * matrix[
-            bytes_index(k), LATENCY
-        ]
+        ms = (
+            usage[msgs_index(k)] * matrix[msgs_index(k), LATENCY]
+            + usage[bytes_index(k)] * matrix[bytes_index(k), LATENCY]
+        )
         if usage[msgs_index(k)] > 0 or usage[bytes_index(k)] > 0:
             transfer[name] = float(ms)
     breakdown: dict[str, Mapping[str, float]] = {"compute_ms": compute, "transfer_ms": transfer}
     if any(getattr(spec, "queue_ms", 0.0) > 0 for spec in tiers.values()):
         breakdown["queue_ms"] = {
-            tier: float(usage[entries_index(t)] * matrix[entries_index(t), LATENCY]) for t, tier in enumerate(TIERS)
+            tier: float(usage[entries_index(t)] * matrix[entries_index(t), LATENCY])
+            for t, tier in enumerate(TIERS)
         }
     return Figures(float(total[LATENCY]), float(total[COST]), float(total[ENERGY]), breakdown, violations)

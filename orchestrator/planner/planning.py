@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.planner.chain import chain_graph, constrained_path, shortest_path
+from orchestrator.planner.chain import chain_graph, constrained_path, run_dp
 from orchestrator.planner.costmodel import COST, LATENCY, OBJECTIVES, TIERS, pricing
 from orchestrator.planner.dag import dag_program, solve_dag
 from orchestrator.planner.errors import Infeasible
@@ -23,7 +23,7 @@ from orchestrator.planner.evaluating import evaluate_indices
 from orchestrator.planner.figures import Figures
 from orchestrator.planner.scenario import Scenario
 
-__all__ = ["Plan", "optimise", "plan"]
+__all__ = ["Plan", "objective_price", "optimise", "plan"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -58,22 +58,27 @@ class Plan:
             "device_energy_j": self.device_energy_j,
             "breakdown": {key: dict(value) for key, value in self.breakdown.items()},
             "alternatives": {
-                key: (None if figures is None else figures.to_json()) for key, figures in self.alternatives.items()
+                key: (None if figures is None else figures.to_json())
+                for key, figures in self.alternatives.items()
             },
         }
 
 
-def _weights(usage: FloatArray, price: FloatArray, objective: int) -> FloatArray:
-    """Objective weights with a tie-break towards lower latency far below the objective's resolution."""
-    weights = usage @ price[:, objective]
+def objective_price(price: FloatArray, objective: int) -> FloatArray:
+    """The objective's price per basis element, plus a latency tie-break far below its resolution.
+
+    Among plans equal in cost or energy the faster one wins; the tie-break weighs latency by 1e-9 of the
+    objective's scale, so it never overturns a real difference.
+    """
+    column = price[:, objective]
     if objective == LATENCY:
-        return weights
-    latency = usage @ price[:, LATENCY]
-    span = float(np.sum(np.abs(latency)))
-    scale = float(np.max(np.abs(weights))) if len(weights) else 0.0
-    if span <= 0 or scale <= 0:
-        return weights
-    return weights + latency * (1e-9 * scale / span)
+        return column
+    scale = float(np.max(np.abs(column)))
+    latency = price[:, LATENCY]
+    lat_scale = float(np.max(np.abs(latency)))
+    if lat_scale <= 0:
+        return column
+    return column + latency * (1e-9 * scale / lat_scale if scale > 0 else 1.0)
 
 
 def optimise(
@@ -81,23 +86,21 @@ def optimise(
 ) -> tuple[int, ...] | None:
     """The exact optimum (tier index per layer) for `objective` under the given limits; None if none."""
     price = pricing(scn.tiers, scn.links)
-    column = OBJECTIVES[objective]
+    vector = objective_price(price, OBJECTIVES[objective])
     limit_cols = [(LATENCY, max_latency_ms), (COST, max_cost_usd)]
     if scn.is_chain:
-        graph = chain_graph(scn)
-        weights = _weights(graph.usage, price, column)
-        best = shortest_path(graph, weights, len(scn.layers))
+        best = run_dp(scn, vector)
         if all(limit is None for _, limit in limit_cols):
             return best
         figures = evaluate_indices(scn.with_objective(objective, max_latency_ms, max_cost_usd), best)
         if figures.feasible:
             return best
+        graph = chain_graph(scn)
         limits = [(graph.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
-        return constrained_path(graph, weights, limits, len(scn.layers))
+        return constrained_path(graph, graph.usage @ vector, limits, len(scn.layers))
     program = dag_program(scn)
-    weights = _weights(program.usage, price, column)
     limits = [(program.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
-    return solve_dag(program, weights, limits)
+    return solve_dag(program, program.usage @ vector, limits)
 
 
 def _diagnose(scn: Scenario) -> Infeasible:
@@ -106,15 +109,17 @@ def _diagnose(scn: Scenario) -> Infeasible:
         fastest = evaluate_indices(scn, optimise(scn, "latency", None, None) or ())
         if fastest.latency_ms > latency_cap:
             return Infeasible(
-                f"objective.max_latency_ms: no plan is that fast; the fastest takes {fastest.latency_ms:.4g} ms "
-                f"(limit {latency_cap:.4g} ms); raise the limit or allow more tiers"
+                "objective.max_latency_ms: no plan is that fast; "
+                f"the fastest takes {fastest.latency_ms:.4g} ms (limit {latency_cap:.4g} ms); "
+                "raise the limit or allow more tiers"
             )
     if cost_cap is not None:
         cheapest = evaluate_indices(scn, optimise(scn, "cost", None, None) or ())
         if cheapest.cost_usd > cost_cap:
             return Infeasible(
-                f"objective.max_cost_usd: no plan is that cheap; the cheapest costs {cheapest.cost_usd:.4g} USD "
-                f"(limit {cost_cap:.4g} USD); raise the limit or allow cheaper tiers"
+                "objective.max_cost_usd: no plan is that cheap; "
+                f"the cheapest costs {cheapest.cost_usd:.4g} USD (limit {cost_cap:.4g} USD); "
+                "raise the limit or allow cheaper tiers"
             )
     best = optimise(scn, "latency", None, cost_cap)
     within = f"{evaluate_indices(scn, best).latency_ms:.4g} ms" if best is not None else "longer"

@@ -98,7 +98,10 @@ class Scenario:
         return copy
 
     def with_objective(
-        self, minimize: str | None = None, max_latency_ms: float | None = None, max_cost_usd: float | None = None
+        self,
+        minimize: str | None = None,
+        max_latency_ms: float | None = None,
+        max_cost_usd: float | None = None,
     ) -> Scenario:
         """A copy with another objective and limits (None keeps nothing: limits given as None are removed)."""
         return replace(
@@ -133,7 +136,9 @@ def _layers(doc: ScenarioDoc) -> tuple[tuple[Layer, ...], bool]:
         index[spec.name] = i
         _tier_keys(f"{where}.latency_ms", spec.latency_ms)
         if not spec.latency_ms:
-            raise ScenarioError(f"{where}.latency_ms: lists no tier; give its latency on device, edge or cloud")
+            raise ScenarioError(
+                f"{where}.latency_ms: lists no tier; give its latency on device, edge or cloud"
+            )
     layers: list[Layer] = []
     chain = True
     for i, spec in enumerate(doc.model.layers):
@@ -186,7 +191,9 @@ def _find_cycle(doc: ScenarioDoc) -> list[str]:
     return []
 
 
-def _segments_and_exits(doc: ScenarioDoc, names: dict[str, int], chain: bool) -> tuple[list[Segment], list[Exit]]:
+def _segments_and_exits(
+    doc: ScenarioDoc, names: dict[str, int], chain: bool
+) -> tuple[list[Segment], list[Exit]]:
     model = doc.model
     if not chain and (model.segments or model.exits):
         which = "model.segments" if model.segments else "model.exits"
@@ -213,7 +220,9 @@ def _segments_and_exits(doc: ScenarioDoc, names: dict[str, int], chain: bool) ->
         if ex.after not in names:
             raise ScenarioError(f"{where}.after: unknown layer '{ex.after}'")
         if names[ex.after] in after:
-            raise ScenarioError(f"{where}.after: model.exits[{after[names[ex.after]]}] already follows '{ex.after}'")
+            raise ScenarioError(
+                f"{where}.after: model.exits[{after[names[ex.after]]}] already follows '{ex.after}'"
+            )
         after[names[ex.after]] = i
         if ex.latency_ms is not None:
             _tier_keys(f"{where}.latency_ms", ex.latency_ms)
@@ -249,7 +258,9 @@ def _options(doc: ScenarioDoc, layers: tuple[Layer, ...], exits: list[Exit]) -> 
                 reasons.append(f"constraints.pin puts it on {pin}")
             if ex is not None and ex.latency_ms is not None:
                 reasons.append(f"its exit runs on {', '.join(sorted(ex.latency_ms))}")
-            raise ScenarioError(f"model.layers[{i}] ('{layer.name}'): no tier can run it: {'; '.join(reasons)}")
+            raise ScenarioError(
+                f"model.layers[{i}] ('{layer.name}'): no tier can run it: {'; '.join(reasons)}"
+            )
         options.append(opts)
     return tuple(options)
 
@@ -294,12 +305,16 @@ def parse_scenario(doc: Mapping[str, Any]) -> Scenario:
     segments, exits = _segments_and_exits(parsed, names, chain)
     for j, tier in enumerate(parsed.constraints.tiers or []):
         if tier not in TIERS:
-            raise ScenarioError(f"constraints.tiers[{j}]: unknown tier '{tier}' (tiers are {', '.join(TIERS)})")
+            raise ScenarioError(
+                f"constraints.tiers[{j}]: unknown tier '{tier}' (tiers are {', '.join(TIERS)})"
+            )
     for name, tier in parsed.constraints.pin.items():
         if name not in names:
             raise ScenarioError(f"constraints.pin.{name}: unknown layer '{name}'")
         if tier not in TIERS:
-            raise ScenarioError(f"constraints.pin.{name}: unknown tier '{tier}' (tiers are {', '.join(TIERS)})")
+            raise ScenarioError(
+                f"constraints.pin.{name}: unknown tier '{tier}' (tiers are {', '.join(TIERS)})"
+            )
     options = _options(parsed, layers, exits)
     exit_at = {e.after: e for e in exits}
     runnable = tuple(
@@ -318,7 +333,9 @@ def parse_scenario(doc: Mapping[str, Any]) -> Scenario:
         layers=layers,
         segments=tuple(segments),
         exits=tuple(exits),
-        tiers={k: TierSpec(v.cost_per_hour, v.power_w, v.tx_power_w, v.queue_ms) for k, v in parsed.tiers.items()},
+        tiers={
+            k: TierSpec(v.cost_per_hour, v.power_w, v.tx_power_w, v.queue_ms) for k, v in parsed.tiers.items()
+        },
         links={k: LinkSpec(v.bandwidth_mbps, v.rtt_ms, v.cost_per_gb) for k, v in parsed.links.items()},
         minimize=parsed.objective.minimize,
         max_latency_ms=parsed.objective.max_latency_ms,

@@ -94,7 +94,7 @@ def scenario_documents(settings: OrchestratorSettings) -> dict[str, dict[str, An
         section = find_model(model)
         if section is None:
             log.warning(
-                "model %s has no profile (no scenario file, shipped profile or example); it will not be planned",
+                "model %s has no profile (no scenario file, shipped profile or example); not planned",
                 model.name,
             )
             continue

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from protos.v1 import control_pb2
-
 from orchestrator.fleet.records import DeviceRecord, LinkSample, PlanState
 from orchestrator.planner import Scenario, ScenarioError, evaluate, evaluate_fleet, parse_scenario, plan_fleet
 from orchestrator.replanning.hysteresis import HysteresisPolicy
 from orchestrator.replanning.replanner import PlanContext, ReplanDecision
+from protos.v1 import control_pb2
 
 __all__ = ["FleetReplanner"]
 
@@ -62,7 +61,9 @@ class FleetReplanner:
         self.expiry_s = expiry_s
         self._objective = objective
         self._scenarios: dict[_GroupKey, Scenario] = {}
-        self.layers = {name: tuple(layer["name"] for layer in doc["model"]["layers"]) for name, doc in models.items()}
+        self.layers = {
+            name: tuple(layer["name"] for layer in doc["model"]["layers"]) for name, doc in models.items()
+        }
 
     def links_moved(self, planned: Mapping[str, LinkSample], now: Mapping[str, LinkSample]) -> bool:
         """True when any link's bandwidth or rtt moved by more than `link_change` since the last plan."""
@@ -70,8 +71,11 @@ class FleetReplanner:
             return True
         for target, sample in now.items():
             old = planned[target]
-            for a, b in ((old.uplink_mbps, sample.uplink_mbps), (old.downlink_mbps, sample.downlink_mbps),
-                         (old.rtt_ms, sample.rtt_ms)):
+            for a, b in (
+                (old.uplink_mbps, sample.uplink_mbps),
+                (old.downlink_mbps, sample.downlink_mbps),
+                (old.rtt_ms, sample.rtt_ms),
+            ):
                 if abs(a - b) > self._link_change * max(abs(a), 1e-9):
                     return True
         return False
@@ -106,7 +110,9 @@ class FleetReplanner:
             return [m for m in record.models if m in self._docs]
         return list(self._docs)
 
-    def replan(self, records: Sequence[DeviceRecord], context: PlanContext, now_s: float) -> list[ReplanDecision]:
+    def replan(
+        self, records: Sequence[DeviceRecord], context: PlanContext, now_s: float
+    ) -> list[ReplanDecision]:
         """Plan every (device, model) of `records`; mutates their PlanState; returns the decisions."""
         groups: dict[_GroupKey, list[tuple[DeviceRecord, str]]] = {}
         for record in records:
@@ -118,7 +124,9 @@ class FleetReplanner:
             decisions.extend(self._replan_group(self._scenario(key), key[2], members, now_s))
         return decisions
 
-    def _arrays(self, scenario: Scenario, members: Sequence[tuple[DeviceRecord, str]]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def _arrays(
+        self, scenario: Scenario, members: Sequence[tuple[DeviceRecord, str]]
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         bw: dict[str, np.ndarray] = {}
         rtt: dict[str, np.ndarray] = {}
         n = len(members)
@@ -154,50 +162,92 @@ class FleetReplanner:
             for i, (r, m) in enumerate(members)
         ]
         current = evaluate_fleet(scenario, bw, rtt, current_tiers)
-        uniform = {name: evaluate_fleet(scenario, bw, rtt, [(tier,) * width] * len(members))
-                   for name, tier in _UNIFORM.items()}
+        uniform = {
+            name: evaluate_fleet(scenario, bw, rtt, [(tier,) * width] * len(members))
+            for name, tier in _UNIFORM.items()
+        }
         decisions: list[ReplanDecision] = []
         for i, (record, model) in enumerate(members):
             plan = record.plans.setdefault(model, PlanState(layers=layers))
             plan.layers = layers
             plan.alternatives = {
-                name: (float(u.latency_ms[i]), float(u.cost_usd[i]), float(u.device_energy_j[i])) if u.feasible[i] else None
+                name: (float(u.latency_ms[i]), float(u.cost_usd[i]), float(u.device_energy_j[i]))
+                if u.feasible[i]
+                else None
                 for name, u in uniform.items()
             }
             plan.alternative_tiers = {name: (tier,) * width for name, tier in _UNIFORM.items()}
             candidate = best.tiers[i]
-            cand_value = self._value(float(best.latency_ms[i]), float(best.cost_usd[i]), float(best.device_energy_j[i]))
+            cand_value = self._value(
+                float(best.latency_ms[i]), float(best.cost_usd[i]), float(best.device_energy_j[i])
+            )
             if plan.pinned and len(plan.tiers) == width:
                 self._figures(plan, current, i)
                 continue
             if plan.version == 0 or len(plan.tiers) != width:
                 reason = f"first plan: {self._objective} {cand_value:.4g} (best of all placements)"
-                decisions.append(self._switch(record, model, plan, candidate, best, i, scenario, bw, rtt, reason, now_s, mode, True))
+                decisions.append(
+                    self._switch(
+                        record, model, plan, candidate, best, i, scenario, bw, rtt, reason, now_s, mode, True
+                    )
+                )
                 continue
             if candidate == plan.tiers:
                 plan.pending, plan.pending_count = None, 0
                 self._figures(plan, current, i)
                 continue
-            cur_value = self._value(float(current.latency_ms[i]), float(current.cost_usd[i]), float(current.device_energy_j[i]))
+            cur_value = self._value(
+                float(current.latency_ms[i]), float(current.cost_usd[i]), float(current.device_energy_j[i])
+            )
             if not current.feasible[i]:
                 reason = "the current plan breaks the constraints (drained device or site)"
-                decisions.append(self._switch(record, model, plan, candidate, best, i, scenario, bw, rtt, reason, now_s, mode, True))
+                decisions.append(
+                    self._switch(
+                        record, model, plan, candidate, best, i, scenario, bw, rtt, reason, now_s, mode, True
+                    )
+                )
                 continue
             verdict = self._policy.should_switch(cur_value, cand_value, now_s, plan.last_switch_s)
             self._figures(plan, current, i)
             if not verdict.switch:
                 plan.pending, plan.pending_count = None, 0
-                decisions.append(ReplanDecision(record, model, False, f"{model}: kept {_short(plan.tiers)}: {verdict.reason}", None))
+                decisions.append(
+                    ReplanDecision(
+                        record, model, False, f"{model}: kept {_short(plan.tiers)}: {verdict.reason}", None
+                    )
+                )
                 continue
             plan.pending_count = plan.pending_count + 1 if plan.pending == candidate else 1
             plan.pending = candidate
             if plan.pending_count < self._confirmations:
-                decisions.append(ReplanDecision(
-                    record, model, False,
-                    f"{model}: candidate {_short(candidate)} wins ({verdict.reason}); "
-                    f"confirmation {plan.pending_count}/{self._confirmations}", None))
+                decisions.append(
+                    ReplanDecision(
+                        record,
+                        model,
+                        False,
+                        f"{model}: candidate {_short(candidate)} wins ({verdict.reason}); "
+                        f"confirmation {plan.pending_count}/{self._confirmations}",
+                        None,
+                    )
+                )
                 continue
-            decisions.append(self._switch(record, model, plan, candidate, best, i, scenario, bw, rtt, verdict.reason, now_s, mode, False))
+            decisions.append(
+                self._switch(
+                    record,
+                    model,
+                    plan,
+                    candidate,
+                    best,
+                    i,
+                    scenario,
+                    bw,
+                    rtt,
+                    verdict.reason,
+                    now_s,
+                    mode,
+                    False,
+                )
+            )
         return decisions
 
     @staticmethod
@@ -207,9 +257,20 @@ class FleetReplanner:
         plan.energy_j = float(figures.device_energy_j[i])
 
     def _switch(
-        self, record: DeviceRecord, model: str, plan: PlanState, tiers: tuple[str, ...], best: Any, i: int,
-        scenario: Scenario, bw: Mapping[str, np.ndarray], rtt: Mapping[str, np.ndarray], reason: str, now_s: float,
-        mode: str, first: bool,
+        self,
+        record: DeviceRecord,
+        model: str,
+        plan: PlanState,
+        tiers: tuple[str, ...],
+        best: Any,
+        i: int,
+        scenario: Scenario,
+        bw: Mapping[str, np.ndarray],
+        rtt: Mapping[str, np.ndarray],
+        reason: str,
+        now_s: float,
+        mode: str,
+        first: bool,
     ) -> ReplanDecision:
         old = plan.tiers
         plan.tiers = tiers
@@ -225,8 +286,16 @@ class FleetReplanner:
         return ReplanDecision(record, model, bool(old), message, self.update(plan, model, mode))
 
     @staticmethod
-    def _breakdown(plan: PlanState, scenario: Scenario, bw: Mapping[str, np.ndarray], rtt: Mapping[str, np.ndarray], i: int) -> None:
-        changes: dict[str, dict[str, float]] = {name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()}
+    def _breakdown(
+        plan: PlanState,
+        scenario: Scenario,
+        bw: Mapping[str, np.ndarray],
+        rtt: Mapping[str, np.ndarray],
+        i: int,
+    ) -> None:
+        changes: dict[str, dict[str, float]] = {
+            name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()
+        }
         for name, a in rtt.items():
             changes.setdefault(name, {})["rtt_ms"] = float(a[i])
         try:
@@ -241,12 +310,21 @@ class FleetReplanner:
         """The PlanUpdate command body for a plan."""
         ladder = {"device": ["device"], "no_edge": ["cloud", "device"]}.get(mode, ["cloud", "edge", "device"])
         return control_pb2.PlanUpdate(
-            model=model, version=plan.version, layers=list(plan.layers), tiers=list(plan.tiers),
-            predicted_latency_ms=plan.latency_ms, predicted_cost_usd=plan.cost_usd,
-            predicted_energy_j=plan.energy_j, reason=plan.reason, fallback_ladder=ladder, pinned=plan.pinned,
+            model=model,
+            version=plan.version,
+            layers=list(plan.layers),
+            tiers=list(plan.tiers),
+            predicted_latency_ms=plan.latency_ms,
+            predicted_cost_usd=plan.cost_usd,
+            predicted_energy_j=plan.energy_j,
+            reason=plan.reason,
+            fallback_ladder=ladder,
+            pinned=plan.pinned,
         )
 
-    def pin(self, record: DeviceRecord, model: str, tiers: tuple[str, ...], pinned: bool) -> tuple[str, str] | None:
+    def pin(
+        self, record: DeviceRecord, model: str, tiers: tuple[str, ...], pinned: bool
+    ) -> tuple[str, str] | None:
         """Pin `tiers` (or the current plan when empty) for a model of a device, or unpin it."""
         if model not in self._docs:
             return ("not_found", f"no model {model!r}; known: {', '.join(sorted(self._docs))}")
@@ -261,10 +339,16 @@ class FleetReplanner:
             record.planned_links = {}
             return None
         if tiers and len(tiers) != width:
-            return ("invalid_argument", f"{model} has {width} layers; give {width} tiers (or none to pin the current plan)")
+            return (
+                "invalid_argument",
+                f"{model} has {width} layers; give {width} tiers (or none to pin the current plan)",
+            )
         if plan is None or not plan.version:
             if not tiers:
-                return ("failed_precondition", f"{model} has no plan on {record.session.device_id} yet; give --tiers")
+                return (
+                    "failed_precondition",
+                    f"{model} has no plan on {record.session.device_id} yet; give --tiers",
+                )
             plan = record.plans.setdefault(model, PlanState(layers=self.layers[model]))
         if tiers:
             plan.tiers = tiers

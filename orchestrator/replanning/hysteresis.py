@@ -42,7 +42,9 @@ class HysteresisPolicy:
             return Decision(True, "the current plan is no longer feasible")
         gain = current_value - candidate_value
         if gain <= 0:
-            return Decision(False, f"candidate {candidate_value:.3g} is not better than current {current_value:.3g}")
+            return Decision(
+                False, f"candidate {candidate_value:.3g} is not better than current {current_value:.3g}"
+            )
         needed = max(self.relative * abs(current_value), self.absolute_ms)
         if gain < needed:
             return Decision(
@@ -52,7 +54,10 @@ class HysteresisPolicy:
             )
         if last_switch_s is not None and now_s - last_switch_s < self.min_dwell_s:
             return Decision(
-                False, f"gain {gain:.3g} but only {now_s - last_switch_s:.1f}s since the last switch "
-                f"(dwell {self.min_dwell_s:g}s)"
+                False,
+                f"gain {gain:.3g} but only {now_s - last_switch_s:.1f}s since the last switch "
+                f"(dwell {self.min_dwell_s:g}s)",
             )
-        return Decision(True, f"gain {gain:.3g} ({gain / abs(current_value):.0%}) beats the bound {needed:.3g}")
+        return Decision(
+            True, f"gain {gain:.3g} ({gain / abs(current_value):.0%}) beats the bound {needed:.3g}"
+        )

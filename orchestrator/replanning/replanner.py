@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from protos.v1 import control_pb2
-
 from orchestrator.fleet.records import DeviceRecord, LinkSample, PlanState
+from protos.v1 import control_pb2
 
 __all__ = ["PlanContext", "ReplanDecision", "Replanner"]
 
@@ -45,7 +44,9 @@ class Replanner(Protocol):
         """Whether links moved enough since the last plan to replan."""
         ...
 
-    def replan(self, records: Sequence[DeviceRecord], context: PlanContext, now_s: float) -> list[ReplanDecision]:
+    def replan(
+        self, records: Sequence[DeviceRecord], context: PlanContext, now_s: float
+    ) -> list[ReplanDecision]:
         """Replan these devices' models; returns one decision per (device, model) considered."""
         ...
 

@@ -24,7 +24,9 @@ CLI = [sys.executable, "-m", "cli.main"]
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -39,7 +41,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _fleet_ls(port: int) -> list[dict[str, Any]]:
     done = subprocess.run(
-        [*CLI, "fleet", "ls", "--target", f"127.0.0.1:{port}", "--json"], capture_output=True, timeout=30, check=True
+        [*CLI, "fleet", "ls", "--target", f"127.0.0.1:{port}", "--json"],
+        capture_output=True,
+        timeout=30,
+        check=True,
     )
     devices: list[dict[str, Any]] = json.loads(done.stdout)
     return devices
@@ -73,11 +78,24 @@ def test_fleet_ls_shows_the_agent_online_then_offline_after_sigkill(
     mosquitto: MosquittoBroker, orchestrator: int, tmp_path: Path
 ) -> None:
     agent = _spawn(
-        ["agent", "run", "--broker", mosquitto.address, "--fleet", "thin", "--device-id", "pi-7",
-         "--state-dir", str(tmp_path / "agent"), "--telemetry-interval", "0.5"],
+        [
+            "agent",
+            "run",
+            "--broker",
+            mosquitto.address,
+            "--fleet",
+            "thin",
+            "--device-id",
+            "pi-7",
+            "--state-dir",
+            str(tmp_path / "agent"),
+            "--telemetry-interval",
+            "0.5",
+        ],
         tmp_path / "agent.log",
     )
     try:
+
         def state() -> str | None:
             found = [d for d in _fleet_ls(orchestrator) if d["id"] == "pi-7"]
             return found[0]["state"] if found else None

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from bench.fuzzgen import HOSTILE_IDS
 from protos import PROTOCOL_VERSION
-from protos.v1 import control_pb2
+from protos.v1 import control_pb2, operator_pb2
 
 KINDS = ("birth", "state", "death", "cmd")
 any_float = st.floats(allow_nan=True, allow_infinity=True)
@@ -143,3 +143,27 @@ def mutated(draw: st.DrawFn, messages: st.SearchStrategy[object]) -> bytes:
     if choice == 3:
         return data + draw(st.binary(min_size=1, max_size=32))
     return data
+
+
+huge_ids = st.one_of(wire_ids, st.integers(129, 2_000_000).map(lambda n: "d" * n))
+"""Hostile ids plus very long ones (up to 2 MB, past what any handler should read)."""
+tier_lists = st.one_of(
+    st.lists(st.sampled_from(("device", "edge", "cloud", "", "mars", "\x00")), max_size=20),
+    st.integers(1000, 1_000_000).map(lambda n: ["edge"] * n),
+)
+
+OPERATOR_REQUESTS: dict[str, st.SearchStrategy[object]] = {
+    "ListDevices": st.builds(operator_pb2.ListDevicesRequest, fleet=huge_ids, state=wire_ids),
+    "GetDevice": st.builds(operator_pb2.GetDeviceRequest, device_id=huge_ids),
+    "ListTiers": st.just(operator_pb2.ListTiersRequest()),
+    "ListEvents": st.builds(
+        operator_pb2.ListEventsRequest, device_id=huge_ids, kind=wire_ids, limit=uint32, after_id=int64
+    ),
+    "PinPlan": st.builds(operator_pb2.PinPlanRequest, device_id=huge_ids, model=huge_ids, tiers=tier_lists),
+    "UnpinPlan": st.builds(operator_pb2.UnpinPlanRequest, device_id=huge_ids, model=huge_ids),
+    "DrainDevice": st.builds(operator_pb2.DrainDeviceRequest, device_id=huge_ids, drained=st.booleans()),
+    "DrainSite": st.builds(operator_pb2.DrainSiteRequest, site=huge_ids, drained=st.booleans()),
+    "Replan": st.builds(operator_pb2.ReplanRequest, device_id=huge_ids),
+    "RequestRebirth": st.builds(operator_pb2.RebirthRequest, device_id=huge_ids),
+}
+"""A hostile request strategy for every unary Operator method."""

@@ -72,7 +72,8 @@ async def test_pinning_an_alternative_on_the_device_screen_pins_its_tiers(
         await _confirm(pilot)
         await _recorded(pilot, recorded_server, 1)
         plan = recorded_server.servicer.details["cam-000"].plans[0]
-        assert plan.pinned and list(plan.tiers) == ["edge"] * 6
+        assert plan.pinned
+        assert list(plan.tiers) == ["edge"] * 6
         await settle(
             pilot, lambda: app.index.get("cam-000") is not None and app.index.get("cam-000").plans[0].pinned
         )  # type: ignore[union-attr]
@@ -126,7 +127,8 @@ async def test_the_command_palette_opens_a_device_by_id(recorded_server: Recorde
         await pilot.pause(0.5)
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, DeviceScreen))
-        assert isinstance(app.screen, DeviceScreen) and app.screen.device_id == "cam-004"
+        assert isinstance(app.screen, DeviceScreen)
+        assert app.screen.device_id == "cam-004"
 
 
 async def test_read_only_hides_and_refuses_every_action(recorded_server: RecordedServer) -> None:
@@ -159,7 +161,8 @@ async def test_refused_tokens_are_shown_as_error_notifications(
         await _confirm(pilot)
         await settle(pilot, lambda: bool(app._notifications))
         notes = list(app._notifications)
-        assert notes and notes[-1].severity == "error"
+        assert notes
+        assert notes[-1].severity == "error"
         assert expected in notes[-1].message
         assert recorded_server.servicer.actions == []
 

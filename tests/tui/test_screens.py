@@ -40,9 +40,10 @@ async def test_fleet_filters_by_state_tier_and_link_and_sorts_by_column(
         assert app.index.order.column == "fleet"
         await pilot.press("S")
         assert app.index.order.reverse
-        assert [r.fleet for r in app.index.view()][0] == "south"
+        assert next(r.fleet for r in app.index.view()) == "south"
         await pilot.click(FleetTable, offset=(60, 0))
-        assert app.index.order.column in {"rtt", "uplink", "battery", "plan"}
+        await pilot.pause()
+        assert app.index.order.column == "rtt", "a click on a header (here the RTT sparkline) sorts by it"
 
 
 async def test_enter_opens_the_device_with_its_plan_alternatives_and_reason(
@@ -54,7 +55,8 @@ async def test_enter_opens_the_device_with_its_plan_alternatives_and_reason(
         await pilot.press("down", "down", "enter")
         screen = app.screen
         await settle(pilot, lambda: isinstance(screen, DeviceScreen) and screen.detail is not None)
-        assert isinstance(screen, DeviceScreen) and screen.device_id == "cam-002"
+        assert isinstance(screen, DeviceScreen)
+        assert screen.device_id == "cam-002"
         plans = screen.query_one("#plans", DataTable)
         options = [str(plans.get_row_at(i)[1]) for i in range(plans.row_count)]
         assert options == ["▶ chosen", "device_only", "edge_only", "cloud_only", "split@layer2"]
@@ -102,8 +104,8 @@ async def test_question_mark_shows_the_key_bindings(recorded_server: RecordedSer
         await fleet_loaded(pilot, 7)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        shown = " ".join(str(s.render()) for s in app.screen.query("Static"))
-        assert "Drain/undrain" in shown and "Filter" in shown
+        shown = {description for _, rows in app.screen.sections for _, description in rows}
+        assert {"Drain/undrain", "Filter", "Sort", "Quit", "open the device"} <= shown
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)
         await pilot.press("q")

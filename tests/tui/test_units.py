@@ -50,9 +50,11 @@ def test_removal_drops_a_device_and_reset_forgets_everything() -> None:
     index = FleetIndex()
     index.apply(upsert(r) for r in rows())
     assert index.apply([FleetUpdate(upsert=None, removed="cam-001", counts={}, snapshot_done=False)]) == 1
-    assert index.get("cam-001") is None and len(index) == 6
+    assert index.get("cam-001") is None
+    assert len(index) == 6
     index.reset()
-    assert len(index) == 0 and not index.snapshot_done
+    assert len(index) == 0
+    assert not index.snapshot_done
 
 
 def test_sparkline_scales_between_min_and_max_and_pads_to_width() -> None:
@@ -85,4 +87,5 @@ def test_backoff_doubles_to_a_ceiling_and_resets() -> None:
     backoff = Backoff(0.5, 3.0)
     assert [backoff.next_delay() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
     backoff.reset()
-    assert backoff.next_delay() == 0.5 and backoff.attempts == 1
+    assert backoff.next_delay() == 0.5
+    assert backoff.attempts == 1

@@ -71,7 +71,8 @@ class FleetScreen(OperatorScreen):
         index = self.console.index
         shown, total = self.table.row_count, len(index)
         order = index.order
-        text = f"{shown} of {total} devices · sorted by {order.column}{' ▼' if order.reverse else ' ▲'} · * drained  P pinned"
+        arrow = "▼" if order.reverse else "▲"
+        text = f"{shown} of {total} devices · sorted by {order.column} {arrow} · * drained  P pinned"
         if not index.filter.empty:
             text += f" · filter: {index.filter.text}"
         self.query_one("#view-summary", Label).update(text)

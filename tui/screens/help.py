@@ -22,13 +22,13 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
         self._title = title
-        self._sections = sections
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
         """One table per section (this screen, everywhere)."""
         with VerticalScroll(id="help"):
             yield Label(self._title, id="help-title")
-            for name, rows in self._sections:
+            for name, rows in self.sections:
                 yield Label(name, classes="help-section")
                 table = Table(show_header=False, box=None, padding=(0, 2))
                 table.add_column(style="bold cyan", no_wrap=True)

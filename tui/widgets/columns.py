@@ -71,11 +71,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("state", "STATE", 8, 0, _state, sort="state"),
     Column("link", "LINK", 9, 2, lambda r, _n, _w: _text(r.link_type), sort="link"),
     Column("rtt", "RTT ms", 7, 0, lambda r, _n, _w: _text(fmt_ms(r.rtt_ms)), sort="rtt", align_right=True),
-    Column("rtt_spark", "", 8, 2, lambda r, _n, w: _text(sparkline(r.rtt_history_ms, w), "cyan")),
+    Column("rtt_spark", "", 8, 2, lambda r, _n, w: _text(sparkline(r.rtt_history_ms, w), "cyan"), "rtt"),
     Column(
         "uplink", "UP Mb/s", 7, 0, lambda r, _n, _w: _text(fmt_ms(r.uplink_mbps)), "uplink", align_right=True
     ),
-    Column("up_spark", "", 8, 2, lambda r, _n, w: _text(sparkline(r.uplink_history_mbps, w), "green")),
+    Column(
+        "up_spark", "", 8, 2, lambda r, _n, w: _text(sparkline(r.uplink_history_mbps, w), "green"), "uplink"
+    ),
     Column("battery", "BATT", 5, 2, _battery, sort="battery", align_right=True),
     Column("plan", "PLAN d|e|c", 11, 0, _plan, sort="plan"),
     Column("latency", "PRED/MEAS ms", 13, 1, _latency, sort="latency", align_right=True),

@@ -126,7 +126,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for column, col_width in columns:
             label = column.header
-            if column.sort and column.sort == order.column:
+            if column.header and column.sort and column.sort == order.column:
                 label += "▼" if order.reverse else "▲"
             text = label.rjust(col_width) if column.align_right else label.ljust(col_width)
             segments.append(Segment(text[:col_width], self._style("bold reverse")))

@@ -110,9 +110,9 @@ HOST:PORT of the broker the orchestrator connects to.
 {{- $host := .Values.mqtt.host }}
 {{- $port := .Values.mqtt.port }}
 {{- if not $host }}
-{{- $host = printf "%s.%s.svc" (include "continuum.broker.fullname" .) .Release.Namespace }}
+{{- $host = printf "%s-internal.%s.svc" (include "continuum.broker.fullname" .) .Release.Namespace }}
 {{- if not $port }}
-{{- $port = ternary .Values.broker.service.tlsPort .Values.broker.service.port (eq $tls "true") }}
+{{- $port = .Values.broker.service.internalPort }}
 {{- end }}
 {{- end }}
 {{- if not $port }}

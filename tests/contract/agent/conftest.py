@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,19 @@ from tests.contract.agent.recorder import Recorder
 from tests.support.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.contract
+
+
+@pytest.fixture
+def durable_broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
+    """A broker whose persistence file really gets written (as root, Mosquitto would otherwise switch to
+    the `mosquitto` user, which cannot write the test's temporary folder)."""
+    extra = "user root\n" if os.geteuid() == 0 else ""
+    broker = MosquittoBroker(tmp_path / "durable-mosquitto", extra_config=extra)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 @pytest.fixture

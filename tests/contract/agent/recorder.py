@@ -42,10 +42,14 @@ class Recorder:
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
 
-    def _on_connect(self, client: paho.Client, userdata: object, flags: object, rc: object, props: object) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: object, flags: object, rc: object, props: object
+    ) -> None:
         client.subscribe(self.topic_filter, qos=1)
 
-    def _on_subscribe(self, client: paho.Client, userdata: object, mid: int, codes: object, props: object) -> None:
+    def _on_subscribe(
+        self, client: paho.Client, userdata: object, mid: int, codes: object, props: object
+    ) -> None:
         self._subscribed.set()
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
@@ -85,5 +89,7 @@ class Recorder:
                     return result
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"condition not met within {timeout}s; saw {len(self.messages)} messages")
+                    raise AssertionError(
+                        f"condition not met within {timeout}s; saw {len(self.messages)} messages"
+                    )
                 self._cond.wait(min(remaining, 0.2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -19,20 +20,23 @@ STATE = "continuum/v1/testfleet/dev-1/state"
 
 
 async def test_telemetry_buffered_while_the_broker_is_down_is_replayed_in_order_and_complete(
-    mosquitto: MosquittoBroker, tmp_path: Path
+    durable_broker: MosquittoBroker, tmp_path: Path
 ) -> None:
-    recorder = Recorder(mosquitto.port, STATE, client_id="replay-recorder", persistent=True).start()
-    time.sleep(1.5)  # let Mosquitto autosave the recorder's persistent session before the crash
+    recorder = Recorder(durable_broker.port, STATE, client_id="replay-recorder", persistent=True).start()
+    await asyncio.sleep(1.5)  # let Mosquitto autosave the recorder's persistent session before the crash
     try:
-        async with running_agent(agent_settings(mosquitto.port, tmp_path / "state")) as agent:
+        async with running_agent(agent_settings(durable_broker.port, tmp_path / "state")) as agent:
             session = agent.session
             await asyncio.to_thread(recorder.wait, lambda: session.counters["telemetry_sent"] >= 3)
-            mosquitto.kill()
+            killed_ms = int(time.time() * 1000)
+            durable_broker.kill()
             await asyncio.to_thread(recorder.wait, lambda: session.counters["telemetry_buffered"] >= 10)
-            mosquitto.restart()
+            durable_broker.restart()
             await asyncio.to_thread(
                 recorder.wait,
-                lambda: session.counters["telemetry_replayed"] >= session.counters["telemetry_buffered"] >= 10,
+                lambda: (
+                    session.counters["telemetry_replayed"] >= session.counters["telemetry_buffered"] >= 10
+                ),
                 30,
             )
             buffered = session.counters["telemetry_buffered"]
@@ -42,11 +46,14 @@ async def test_telemetry_buffered_while_the_broker_is_down_is_replayed_in_order_
                 seen = [pb.Telemetry.FromString(m.payload) for m in recorder.on("/state")]
                 return [t for t in seen if t.historical]
 
-            replayed = await asyncio.to_thread(recorder.wait, lambda: len(history()) >= buffered and history())
+            replayed: list[pb.Telemetry] = await asyncio.to_thread(
+                recorder.wait, lambda: history() if len(history()) >= buffered else None
+            )
     finally:
         recorder.stop()
     stamps = [t.timestamp_ms for t in replayed]
     assert len(replayed) == buffered
     assert stamps == sorted(stamps)
-    seqs = [t.seq for t in replayed]
-    assert all((b - a) % 256 == 1 for a, b in zip(seqs, seqs[1:], strict=False))
+    outage = [t for t in replayed if t.timestamp_ms >= killed_ms]
+    assert len(outage) >= 10
+    assert all((b.seq - a.seq) % 256 == 1 for a, b in itertools.pairwise(outage))

@@ -59,14 +59,15 @@ def test_bdseq_grows_across_restarts_so_an_old_death_is_stale(
     for run in range(2):
         agent = start_agent(mosquitto, state_dir, tmp_path / "agent.log")
         try:
-            recorder.wait(lambda run=run: len(births(recorder)) > run, timeout=60)
+            recorder.wait(lambda: len(births(recorder)) > run, timeout=60)  # noqa: B023
         finally:
             agent.send_signal(signal.SIGTERM)
             assert agent.wait(20) == 0
-        recorder.wait(lambda run=run: len(deaths(recorder)) > run)
+        recorder.wait(lambda: len(deaths(recorder)) > run)  # noqa: B023
     first, second = births(recorder)
     first_death, second_death = deaths(recorder)
     assert second.bd_seq == first.bd_seq + 1
-    assert first_death.bd_seq == first.bd_seq and first_death.reason == "shutdown"
+    assert first_death.bd_seq == first.bd_seq
+    assert first_death.reason == "shutdown"
     assert first_death.bd_seq < second.bd_seq  # the orchestrator ignores it for the newer session
     assert second_death.bd_seq == second.bd_seq

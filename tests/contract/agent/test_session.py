@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,8 +29,8 @@ def states(rec: Recorder) -> list[pb.Telemetry]:
     return [pb.Telemetry.FromString(m.payload) for m in rec.on(f"{PREFIX}/state")]
 
 
-async def wait(rec: Recorder, check: object, timeout: float = 20.0) -> object:
-    return await asyncio.to_thread(rec.wait, check, timeout)  # type: ignore[arg-type]
+async def wait(rec: Recorder, check: Callable[[], Any]) -> Any:
+    return await asyncio.to_thread(rec.wait, check)
 
 
 def command(**body: object) -> bytes:
@@ -45,9 +47,10 @@ async def test_birth_is_retained_and_carries_real_capabilities(
             seen = await wait(late, lambda: late.on("/birth"))
         finally:
             late.stop()
-    assert seen[0].retain  # type: ignore[index]
-    birth = pb.DeviceBirth.FromString(seen[0].payload)  # type: ignore[index]
-    assert birth.device_id == "dev-1" and birth.fleet == "testfleet"
+    assert seen[0].retain
+    birth = pb.DeviceBirth.FromString(seen[0].payload)
+    assert birth.device_id == "dev-1"
+    assert birth.fleet == "testfleet"
     assert birth.capabilities.cpu_count == os.cpu_count()
     assert birth.capabilities.memory_bytes > 0
     assert birth.capabilities.arch
@@ -70,7 +73,7 @@ async def test_clean_stop_publishes_death_with_the_session_bdseq(
     async with running_agent(agent_settings(mosquitto.port, tmp_path / "state")):
         await wait(recorder, lambda: births(recorder))
     deaths = await wait(recorder, lambda: recorder.on(f"{PREFIX}/death"))
-    death = pb.DeviceDeath.FromString(deaths[0].payload)  # type: ignore[index]
+    death = pb.DeviceDeath.FromString(deaths[0].payload)
     assert death.reason == "shutdown"
     assert death.bd_seq == births(recorder)[0].bd_seq
 
@@ -108,7 +111,9 @@ async def test_malformed_and_unknown_commands_are_counted_and_the_agent_keeps_go
         await wait(recorder, lambda: births(recorder))
         recorder.publish(f"{PREFIX}/cmd", b"\xff\xff\xff not protobuf")
         recorder.publish(f"{PREFIX}/cmd", pb.Command(protocol_version=PROTOCOL_VERSION).SerializeToString())
-        recorder.publish(f"{PREFIX}/cmd", pb.Command(protocol_version=99, rebirth=pb.Rebirth()).SerializeToString())
+        recorder.publish(
+            f"{PREFIX}/cmd", pb.Command(protocol_version=99, rebirth=pb.Rebirth()).SerializeToString()
+        )
         bad_plan = pb.PlanUpdate(model="m", version=1, layers=["a", "b"], tiers=["device"])
         recorder.publish(f"{PREFIX}/cmd", command(plan_update=bad_plan))
 
@@ -122,7 +127,7 @@ async def test_malformed_and_unknown_commands_are_counted_and_the_agent_keeps_go
         last = await wait(recorder, counted)
         count = len(states(recorder))
         await wait(recorder, lambda: len(states(recorder)) > count + 2)
-    counters = last.counters  # type: ignore[attr-defined]
+    counters = last.counters
     assert counters["commands_rejected:undecodable"] == 1
     assert counters["commands_rejected:unknown"] == 1
     assert counters["commands_rejected:protocol_version"] == 1
@@ -143,4 +148,5 @@ async def test_plan_update_is_applied_once_reported_and_kept_across_restarts(
         assert agent.session.counters["plans_applied"] == 1
     async with running_agent(settings) as agent:
         held = agent.session.plans.get("resnet18")
-        assert held is not None and list(held.tiers) == ["device", "edge"]
+        assert held is not None
+        assert list(held.tiers) == ["device", "edge"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agents.sim.traces import load_trace, shipped_trace
+from evaluation.adaptive import AdaptiveSettings
 from evaluation.replay import LinkReplay
 from evaluation.run import POLICIES, evaluate_trace
 from tests.unit.evaluation.models import chain_model, dag_model, exit_model, scenario
@@ -90,6 +91,30 @@ def test_step_down_makes_adaptive_switch_after_the_drop_and_stay_switched(tmp_pa
     assert device_only not in before, "and it offloads"
     first_switch = int(np.flatnonzero(np.diff(run.plan_index))[0]) + 1
     assert start[first_switch] >= 60.0, "no switch before the drop"
-    assert start[first_switch] <= 65.0, "the switch follows the drop within a few seconds"
+    interval = AdaptiveSettings().telemetry_interval_s
+    assert start[first_switch] <= 60.0 + 2 * interval + 1.0, "switched within two telemetry intervals"
     assert set(plans[first_switch:]) == {device_only}, "stays on the device once the link is slow"
     assert run.summary().switches == 1
+
+
+def test_adaptive_defaults_are_the_production_defaults() -> None:
+    from agents.probes.estimators import BandwidthEstimator
+    from agents.settings import TelemetrySettings
+    from orchestrator.settings import ReplanningSettings
+
+    ours = AdaptiveSettings()
+    replanning = ReplanningSettings()
+    estimator = BandwidthEstimator()
+    assert ours.telemetry_interval_s == TelemetrySettings().interval_s
+    assert (ours.estimator_fast_tau_s, ours.estimator_slow_tau_s, ours.estimator_threshold) == (
+        estimator.fast_tau_s,
+        estimator.slow_tau_s,
+        estimator.threshold,
+    )
+    assert (ours.relative, ours.absolute_ms, ours.min_dwell_s, ours.confirmations, ours.link_change) == (
+        replanning.relative,
+        replanning.absolute_ms,
+        replanning.min_dwell_s,
+        replanning.confirmations,
+        replanning.link_change,
+    )

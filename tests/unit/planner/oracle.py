@@ -89,7 +89,7 @@ def figures(doc: Mapping[str, Any], assignment: Mapping[str, str]) -> tuple[floa
     finishing.append((len(layers) - 1, reach, layers[-1]["output_bytes"]))
     for last, weight, out in finishing:
         add(_hop(doc, "device", tiers[0], model["input_bytes"]), weight)
-        runs = []
+        runs: list[list[int]] = []
         for i in range(last + 1):
             if runs and tiers[runs[-1][0]] == tiers[i]:
                 runs[-1][1] = i

@@ -10,7 +10,6 @@ TIERS = ("device", "edge", "cloud")
 LINKS = ("device->edge", "edge->device", "edge->cloud", "cloud->edge", "device->cloud", "cloud->device")
 
 
-
 def grid(low: float, high: float, steps: int = 1000) -> st.SearchStrategy[float]:
     """Numbers on a grid: random enough, without denormals that only test float noise."""
     return st.integers(0, steps).map(lambda k: low + (high - low) * k / steps)
@@ -49,7 +48,8 @@ def scenario_docs(draw: st.DrawFn, dag: bool = False, max_layers: int = 5) -> di
         )
         spans = sorted({(min(a, b), max(a, b)) for a, b in pairs})
         model["segments"] = [
-            {"first": names[a], "last": names[b], "latency_ms": draw(latency(required=False))} for a, b in spans
+            {"first": names[a], "last": names[b], "latency_ms": draw(latency(required=False))}
+            for a, b in spans
         ]
         after = draw(st.lists(st.integers(0, n - 1), max_size=3, unique=True))
         exits = []

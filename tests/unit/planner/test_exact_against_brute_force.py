@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import os
 import math
+import os
 from typing import Any
 
 import pytest
@@ -68,13 +68,21 @@ def check(doc: dict[str, Any], data: st.DataObject) -> None:
             assert close(alternative.latency_ms, single[0], single[0])
 
 
-@settings(max_examples=int(os.environ.get("PLANNER_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(doc=scenario_docs(), data=st.data())
 def test_chain_plan_is_the_brute_force_optimum(doc: dict[str, Any], data: st.DataObject) -> None:
     check(copy.deepcopy(doc), data)
 
 
-@settings(max_examples=int(os.environ.get("PLANNER_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(doc=scenario_docs(dag=True), data=st.data())
 def test_dag_plan_is_the_brute_force_optimum(doc: dict[str, Any], data: st.DataObject) -> None:
     check(copy.deepcopy(doc), data)
