@@ -15,7 +15,7 @@ from typing import Literal
 
 from google.protobuf.message import DecodeError
 
-from agents.session.bdseq import write_atomically
+from agents.files import write_atomically
 from protos.v1 import control_pb2 as pb
 
 __all__ = ["DEFAULT_LADDER", "PlanOutcome", "PlanStore", "effective_tiers"]

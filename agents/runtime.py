@@ -19,9 +19,11 @@ from pathlib import Path
 from agents.buffer import TelemetryBuffer
 from agents.device_classes import detect_device_class, device_class
 from agents.plans import PlanStore
+from agents.probes.active import ActiveProbe
 from agents.probes.capabilities import HostBirth
 from agents.probes.network import LinkMonitor, default_interface, link_type
 from agents.probes.system import InferenceRecorder, SystemSampler
+from agents.profiling import profile_present_model
 from agents.sdnotify import Notifier
 from agents.session.bdseq import FileBdSeq
 from agents.session.device import BirthSource, DeviceIdentity, DeviceSession
@@ -83,6 +85,7 @@ class Agent:
     buffer: TelemetryBuffer
     ticker: MiscTicker
     notifier: Notifier
+    active_probe: ActiveProbe | None = None
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until `stop` is set or SIGTERM/SIGINT arrives, then shut down cleanly."""
@@ -100,12 +103,25 @@ class Agent:
         loop = asyncio.get_running_loop()
         interval = self.settings.telemetry.interval_s
         deadline = loop.time()
-        while True:
-            if self.links.targets:
-                await self.links.probe()
-            self.session.tick(loop.time())
-            deadline += interval
-            await asyncio.sleep(max(0.0, deadline - loop.time()))
+        probing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                if probing is None or probing.done():
+                    probing = asyncio.create_task(self._probe_round(loop.time()), name="probes")
+                self.session.tick(loop.time())
+                deadline = max(deadline + interval, loop.time())  # late: skip ahead, never burst
+                await asyncio.sleep(deadline - loop.time())
+        finally:
+            if probing is not None:
+                probing.cancel()
+
+    async def _probe_round(self, now_s: float) -> None:
+        """RTT probes and (when due) the active probe, off the telemetry cadence: a slow link delays the
+        estimates, never the telemetry."""
+        if self.links.targets:
+            await self.links.probe()
+        if self.active_probe is not None:
+            await self.active_probe.maybe_run(now_s)
 
     async def _watchdog_loop(self) -> None:
         period = self.notifier.watchdog_period_s()
@@ -181,5 +197,17 @@ async def build(
         buffer=buffer,
         backoff=Backoff(settings.broker.reconnect_min_s, settings.broker.reconnect_max_s),
         replay_batch=settings.buffer.replay_batch,
+        on_profile=lambda request: profile_present_model(state_dir, request),
+        drain_file=state_dir / "drained",
     )
-    return Agent(settings, session, links, buffer, ticker, notifier or Notifier())
+    probes = settings.probes
+    active = ActiveProbe(
+        connection,
+        f"{session.topics['state'].rsplit('/', 1)[0]}/probe",
+        links,
+        target=probes.broker_target,
+        nbytes=probes.active_bytes,
+        interval_s=probes.active_interval_s,
+        timeout_s=max(5.0, probes.timeout_s * 5),
+    )
+    return Agent(settings, session, links, buffer, ticker, notifier or Notifier(), active)

@@ -138,6 +138,12 @@ class ProbeSettings(_Group):
     """Probe targets by name ("edge", "cloud") as host:port; RTT is a TCP connect to each."""
     timeout_s: float = Field(default=2.0, gt=0)
     """A TCP connect slower than this counts as a lost probe."""
+    active_bytes: int = Field(default=64 * 1024, ge=0, le=4 * 1024 * 1024)
+    """Bytes of one active uplink probe (a QoS 1 publish timed to its PUBACK); 0 disables it."""
+    active_interval_s: float = Field(default=60.0, gt=0)
+    """At most one active probe per this many seconds (the rate limit)."""
+    broker_target: str = "edge"
+    """The target (tier) where the broker runs: the active probe measures the uplink to it."""
 
 
 class AgentSettings(BaseSettings):

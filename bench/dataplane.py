@@ -1,5 +1,7 @@
 """`continuum bench dataplane`: split inference measured through the real path (gRPC gateways, Ray workers).
 
+0. Calibration: the fixed per-hop overhead of each remote tier (gateway + Ray call, a 5 KB hop) is measured
+   and given to the planner as that tier's `queue_ms`, so plans account for the data path's own cost.
 1. For AlexNet, ResNet-18 and MobileNetV2 at DADS's uplink rates (CAT1 0.13, 3G 1.1, 4G 5.85, WiFi 18.88
    Mbps), the planner's split vs device-only, edge-only and cloud-only: measured end-to-end median latency
    (and the cost model's prediction). The device is this machine slowed by `--device-slowdown` (EMULATED:
@@ -28,8 +30,11 @@ RTT_MS = {"device->edge": 10.0, "device->cloud": 40.0, "edge->cloud": 1.0}
 OVERHEAD_TARGET = 0.10
 
 
-def scenario(model: str, uplink_mbps: float, slowdown: float) -> dict[str, Any]:
-    """The scenario the bench plans with: shipped profile, emulated device speed, DADS uplink."""
+def scenario(
+    model: str, uplink_mbps: float, slowdown: float, queue_ms: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """The scenario the bench plans with: shipped profile, emulated device speed, DADS uplink, and the
+    measured per-entry overhead of each remote tier (gateway + Ray call) as the planner's `queue_ms`."""
     from inference.profiles import SHIPPED_TIERS, load_profile
 
     profile = load_profile(model)
@@ -47,7 +52,11 @@ def scenario(model: str, uplink_mbps: float, slowdown: float) -> dict[str, Any]:
     return {
         "format": "continuum.scenario/v1",
         "model": profile,
-        "tiers": {"device": {"power_w": 4.0, "tx_power_w": 1.5}, "edge": {}, "cloud": {}},
+        "tiers": {
+            "device": {"power_w": 4.0, "tx_power_w": 1.5},
+            "edge": {"queue_ms": (queue_ms or {}).get("edge", 0.0)},
+            "cloud": {"queue_ms": (queue_ms or {}).get("cloud", 0.0)},
+        },
         "links": links,
         "objective": {"minimize": "latency"},
     }
@@ -83,7 +92,7 @@ async def _splits(args: argparse.Namespace, addresses: dict[str, str]) -> list[d
         inputs = example_inputs(runner.cutter.model)
         names = runner.cutter.graph.names()
         for rate_name, mbps in DADS_RATES_MBPS.items():
-            chosen = plan(parse_scenario(scenario(model, mbps, args.device_slowdown)))
+            chosen = plan(parse_scenario(scenario(model, mbps, args.device_slowdown, args.queue_ms)))
             configs = {
                 "planned": ([chosen.assignment[n] for n in names], chosen.latency_ms),
                 **{
@@ -159,6 +168,34 @@ async def _overhead(args: argparse.Namespace, addresses: dict[str, str]) -> list
     return rows
 
 
+async def _calibrate(addresses: dict[str, str], runs: int = 7) -> dict[str, float]:
+    """Per-entry overhead of each remote tier: median (Ray round trip - compute + hop transfer), 5 KB hop."""
+    import grpc
+
+    from inference import zoo
+    from inference.hops import send_hop
+    from inference.runtime import SegmentRunner, example_inputs
+    from protos.v1 import dataplane_pb2 as pb
+
+    runner = SegmentRunner(zoo.build("mobilenetv2"))
+    names = runner.cutter.graph.names()
+    overhead = {}
+    for tier in ("edge", "cloud"):
+        tiers = ["device"] * (len(names) - 1) + [tier]
+        first, _ = runner.cutter.stages(tiers)
+        tensors = runner.run_stage(first, example_inputs(runner.cutter.model)).tensors
+        header = pb.HopHeader(
+            request_id="calibrate", model="mobilenetv2", layers=names, tiers=tiers, route=[]
+        )
+        samples = []
+        async with grpc.aio.insecure_channel(addresses[tier]) as channel:
+            for _ in range(runs + 1):
+                reply = await send_hop(channel, header, tensors, 10.0)
+                samples.append(reply.transfer_ms + sum(s.queue_ms for s in reply.segments))
+        overhead[tier] = round(statistics.median(samples[1:]), 2)
+    return overhead
+
+
 async def _throughput(args: argparse.Namespace, addresses: dict[str, str]) -> list[dict[str, Any]]:
     import grpc
 
@@ -220,12 +257,15 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{'model':<12} {'link':<5} {'planned placement':<18} {'planned':>15} {'device-only':>15} "
               f"{'edge-only':>15} {'cloud-only':>15}")  # fmt: skip
     try:
+        args.queue_ms = await _calibrate(plane.addresses)
+        if not args.json:
+            print(f"measured per-hop overhead (gateway + Ray), planned as tier queue_ms: {args.queue_ms}")
         splits = await _splits(args, plane.addresses)
         overhead = await _overhead(args, plane.addresses)
         throughput = await _throughput(args, plane.addresses)
     finally:
         await plane.stop()
-    return {"splits": splits, "overhead": overhead, "throughput": throughput}
+    return {"queue_ms": args.queue_ms, "splits": splits, "overhead": overhead, "throughput": throughput}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,7 +81,7 @@ def discover_families(root: Path, limit: int) -> list[Family]:
 
 
 def _evaluate_family(
-    family: Family, model: str, device_class: str, rate: float, settings: Any
+    family: Family, model: str, device_class: str, rate: float, settings: Any, tuned: Any
 ) -> dict[str, Any]:
     from agents.sim.traces import load_trace
     from evaluation.replay import LinkReplay
@@ -98,12 +98,30 @@ def _evaluate_family(
         down = LinkReplay.from_trace(load_trace(down_path)) if down_path is not None else None
         evaluations.append(evaluate_trace(doc, up, down, rate=rate, name=up_path.name, settings=settings))
     summary = summarise(evaluations)
+    tuned_ratio: list[float] = []
+    tuned_means: list[float] = []
+    if tuned is not None:
+        for e, (up_path, down_path) in zip(evaluations, family.pairs, strict=True):
+            up = LinkReplay.from_trace(load_trace(up_path))
+            down = LinkReplay.from_trace(load_trace(down_path)) if down_path is not None else None
+            again = evaluate_trace(doc, up, down, rate=rate, policies=["adaptive"], settings=tuned)
+            mean = again.runs["adaptive"].summary().mean_ms
+            tuned_means.append(mean)
+            tuned_ratio.append(mean / e.runs["oracle"].summary().mean_ms)
     single = ("device_only", "edge_only", "cloud_only")
     ahead_all = [
         all(e.runs["adaptive"].summary().mean_ms < e.runs[p].summary().mean_ms for p in single if p in e.runs)
         for e in evaluations
     ]
+    extra: dict[str, Any] = {}
+    if tuned_means:
+        extra["adaptive_tuned"] = {
+            "mean_of_means_ms": statistics.fmean(tuned_means),
+            "over_oracle_mean": statistics.fmean(tuned_ratio),
+            "within_10pct_share": sum(r <= 1.10 for r in tuned_ratio) / len(tuned_ratio),
+        }
     return {
+        **extra,
         "family": family.name,
         "note": family.note,
         "model": model,
@@ -124,21 +142,29 @@ def _evaluate_family(
 
 def _table(rows: list[dict[str, Any]]) -> str:
     policies = ("device_only", "edge_only", "cloud_only", "static_split", "adaptive", "oracle")
+    tuned = any("adaptive_tuned" in row for row in rows)
     header = ["family", "model", "traces", *policies, "adapt/oracle", "within10%", "ahead-all"]
+    if tuned:
+        header += ["tuned", "tuned/oracle"]
     lines = [header]
     for row in rows:
         ratio = row["adaptive_over_oracle"]
-        lines.append(
-            [
-                row["family"],
-                row["model"],
-                str(row["traces"]),
-                *(f"{row['policies'].get(p, float('nan')):.1f}" for p in policies),
-                f"{ratio.get('mean', float('nan')):.3f}",
-                f"{ratio.get('within_10pct_share', float('nan')) * 100:.0f}%",
-                f"{row['adaptive_ahead_of_every_single_tier_share'] * 100:.0f}%",
+        line = [
+            row["family"],
+            row["model"],
+            str(row["traces"]),
+            *(f"{row['policies'].get(p, float('nan')):.1f}" for p in policies),
+            f"{ratio.get('mean', float('nan')):.3f}",
+            f"{ratio.get('within_10pct_share', float('nan')) * 100:.0f}%",
+            f"{row['adaptive_ahead_of_every_single_tier_share'] * 100:.0f}%",
+        ]
+        if tuned:
+            extra = row.get("adaptive_tuned", {})
+            line += [
+                f"{extra.get('mean_of_means_ms', float('nan')):.1f}",
+                f"{extra.get('over_oracle_mean', float('nan')):.3f}",
             ]
-        )
+        lines.append(line)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines)
 
@@ -154,13 +180,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device-class", default="rpi4")
     parser.add_argument("--rate", type=float, default=1.0, help="requests per second")
     parser.add_argument("--max-per-family", type=int, default=8, help="traces per family (0: all)")
+    parser.add_argument(
+        "--tuned",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also run adaptive with these overrides (a proposed parameter set), reported side by side",
+    )
     args = parser.parse_args(argv)
     families = discover_families(args.data, args.max_per_family)
     settings = AdaptiveSettings()
+    tuned = settings.with_overrides(args.tuned) if args.tuned else None
     rows = []
     for family in families:
         for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-            rows.append(_evaluate_family(family, model, args.device_class, args.rate, settings))
+            rows.append(_evaluate_family(family, model, args.device_class, args.rate, settings, tuned))
             if not args.json:
                 print(f"  {family.name} / {model}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
     result = {
@@ -168,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": str(args.data) if args.data.is_dir() else "shipped",
         "rate_per_s": args.rate,
         "device_class": args.device_class,
-        "settings": settings.__dict__,
+        "settings": settings.to_json(),
+        "tuned_settings": tuned.to_json() if tuned is not None else None,
         "families": rows,
     }
     if args.json:

@@ -125,7 +125,10 @@ async def _run_orchestrator(port: int, devices: int, messages: int, mode: str, r
     publisher.start()
     stats = app.stats
     try:
+        deadline = time.monotonic() + 120
         while stats.outcomes.get("birth_new_session", 0) < devices:
+            if time.monotonic() > deadline or not publisher.is_alive() and not len(app.intake):
+                raise SystemExit(f"only {stats.outcomes.get('birth_new_session', 0)}/{devices} births arrived")
             await asyncio.sleep(0.05)
         stats.decision_latency.recent.clear()
         base = stats.outcomes.get("telemetry_accepted", 0)

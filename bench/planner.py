@@ -124,8 +124,8 @@ def bench_single(name: str, doc: dict[str, Any], repeat: int) -> dict[str, Any]:
     """Cold and warm plan latency of one scenario."""
     from orchestrator.planner import parse_scenario, plan
 
-    parse_cpu, _ = _time(lambda: parse_scenario(doc), max(3, repeat // 10))
-    cold, cold_wall = _time(lambda: plan(parse_scenario(doc)), max(3, repeat // 10))
+    parse_cpu, _ = _time(lambda: parse_scenario(doc), max(2, repeat // 10))
+    cold, cold_wall = _time(lambda: plan(parse_scenario(doc)), max(2, repeat // 10))
     base = parse_scenario(doc)
     plan(base)
     rng = np.random.default_rng(7)
@@ -183,15 +183,16 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="continuum bench planner")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and a 10k fleet")
+    parser.add_argument("--tiny", action="store_true", help="a smoke run: 2 repetitions, a 1k fleet (tests)")
     args = parser.parse_args(argv)
-    repeat = 20 if args.quick else 100
+    repeat = 2 if args.tiny else 20 if args.quick else 100
     results = [
         bench_single("chain-50", chain_doc(50), repeat),
         bench_single("chain-200", chain_doc(200), repeat),
-        bench_single("resnet110-chain", resnet110_doc(), max(10, repeat // 5)),
-        bench_single("dag-50", dag_doc(50), max(10, repeat // 5)),
-        bench_single("dag-200", dag_doc(200), max(5, repeat // 10)),
-        bench_fleet(10_000 if args.quick else 100_000),
+        bench_single("resnet110-chain", resnet110_doc(), max(2, repeat // 5)),
+        bench_single("dag-50", dag_doc(50), max(2, repeat // 5)),
+        bench_single("dag-200", dag_doc(200), max(2, repeat // 10)),
+        bench_fleet(1_000 if args.tiny else 10_000 if args.quick else 100_000),
     ]
     if args.json:
         print(json.dumps({"area": "planner", "results": results}, indent=2))

@@ -20,7 +20,8 @@ factor is 1.
 from __future__ import annotations
 
 import heapq
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -73,6 +74,28 @@ class AdaptiveSettings:
     def to_json(self) -> dict[str, Any]:
         """The settings as plain JSON."""
         return asdict(self)
+
+    def with_overrides(self, pairs: Iterable[str]) -> AdaptiveSettings:
+        """A copy with `NAME=VALUE` overrides (numbers; `none` clears `passive_sample_s`)."""
+        changes: dict[str, Any] = {}
+        known = {f.name: f for f in fields(self)}
+        for pair in pairs:
+            name, sep, text = pair.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in known:
+                raise ValueError(
+                    f"adaptive setting {pair!r}: use NAME=VALUE with NAME one of {', '.join(known)}"
+                )
+            try:
+                if text.strip().lower() == "none" and name == "passive_sample_s":
+                    changes[name] = None
+                elif isinstance(getattr(self, name), int):
+                    changes[name] = int(text)
+                else:
+                    changes[name] = float(text)
+            except ValueError:
+                raise ValueError(f"adaptive setting {pair!r}: {text!r} is not a number") from None
+        return replace(self, **changes)
 
 
 class _Loop:

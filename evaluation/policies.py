@@ -111,7 +111,9 @@ def static_split(
     return fixed("static_split", tiers, replayer, requests)
 
 
-def bandwidth_grid(up: LinkReplay, down: LinkReplay, points: int = 96) -> tuple[np.ndarray, np.ndarray]:
+def bandwidth_grid(
+    up: LinkReplay, down: LinkReplay, points: int = 96, down_points: int = 24
+) -> tuple[np.ndarray, np.ndarray]:
     """Log-spaced (uplink, downlink) pairs covering both traces' ranges and beyond, for the oracle."""
 
     def span(link: LinkReplay, n: int) -> np.ndarray:
@@ -124,7 +126,7 @@ def bandwidth_grid(up: LinkReplay, down: LinkReplay, points: int = 96) -> tuple[
     if down is up:
         grid = span(up, points)
         return grid, grid
-    ups, downs = np.meshgrid(span(up, points), span(down, max(points // 4, 8)))
+    ups, downs = np.meshgrid(span(up, points), span(down, down_points))
     return ups.ravel(), downs.ravel()
 
 

@@ -30,6 +30,10 @@ __all__ = ["POLICIES", "Evaluation", "evaluate_trace"]
 POLICIES: tuple[str, ...] = ("device_only", "edge_only", "cloud_only", "static_split", "adaptive", "oracle")
 """Every policy, in report order."""
 
+DAG_GRID = (40, 5)
+"""Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
+chains use the vectorised planner over a denser default grid."""
+
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
@@ -44,6 +48,7 @@ class Evaluation:
     uplink: LinkReplay
     candidates: int
     skipped: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` document: per-policy summaries and the run's parameters."""
@@ -56,6 +61,7 @@ class Evaluation:
             "oracle_candidates": self.candidates,
             "policies": {name: run.summary().to_json() for name, run in self.runs.items()},
             "skipped": dict(self.skipped),
+            "adaptive_settings": dict(self.settings),
         }
 
 
@@ -112,11 +118,15 @@ def evaluate_trace(
         uplink=uplink,
         candidates=candidate_count,
         skipped=skipped,
+        settings=(settings or AdaptiveSettings()).to_json(),
     )
 
 
 def _candidates(placement: Placement, up: LinkReplay, down: LinkReplay, others: Any) -> list[Tiers]:
-    ups, downs = bandwidth_grid(up, down)
+    if getattr(placement.scenario, "is_chain", True):
+        ups, downs = bandwidth_grid(up, down)
+    else:
+        ups, downs = bandwidth_grid(up, down, DAG_GRID[0], DAG_GRID[1])
     plans: list[Tiers] = placement.best_over(ups, downs)
     for tier in SINGLE_TIER.values():
         whole = placement.single_tier(tier)

@@ -161,8 +161,19 @@ def evaluation_section(doc: dict[str, Any], img: Path) -> list[str]:
         "`adaptive/oracle` is the mean of per-trace ratios; `ahead` is the share of traces where adaptive's "
         "mean is strictly below every single-tier policy's.",
         "",
-        "| family | model | traces | " + " | ".join(POLICIES) + " | adaptive/oracle | within 10% | ahead |",
-        "|" + "---|" * (len(POLICIES) + 6),
+    ]
+    tuned = any("adaptive_tuned" in row for row in families)
+    if tuned:
+        lines[0] += (
+            " `tuned` is adaptive with the proposed settings below, on the same traces: "
+            f"`{json.dumps(doc.get('tuned_settings'))}`."
+        )
+    header = (
+        "| family | model | traces | " + " | ".join(POLICIES) + " | adaptive/oracle | within 10% | ahead |"
+    )
+    lines += [
+        header + (" tuned | tuned/oracle |" if tuned else ""),
+        "|" + "---|" * (len(POLICIES) + 6 + 2 * tuned),
     ]
     for row in families:
         ratio = row.get("adaptive_over_oracle", {})
@@ -173,6 +184,9 @@ def evaluation_section(doc: dict[str, Any], img: Path) -> list[str]:
             f"{ratio.get('within_10pct_share', 0.0) * 100:.0f}%",
             f"{row.get('adaptive_ahead_of_every_single_tier_share', 0.0) * 100:.0f}%",
         ]
+        if tuned:
+            extra = row.get("adaptive_tuned", {})
+            cells += [_fmt(extra.get("mean_of_means_ms")), _fmt(extra.get("over_oracle_mean"))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     notes = {row["family"]: row.get("note", "") for row in families}
@@ -244,7 +258,7 @@ def write_report(
             lines.extend([f"No figures: {note}.", ""])
         elif area == "evaluation" and "families" in doc:
             lines.extend(evaluation_section(doc, img))
-            rest = {k: v for k, v in doc.items() if k not in ("families",)}
+            rest = {k: v for k, v in doc.items() if k not in ("families", "tuned_settings")}
             lines.extend(render(rest))
         else:
             lines.extend(render(doc))

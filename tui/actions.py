@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tui.client import OperatorClient
 from tui.models import ActionResult, DeviceRow
+from tui.render import split_label
 
 __all__ = [
     "ACTION_NAMES",
@@ -53,7 +54,7 @@ def pin_plan(device: DeviceRow, model: str | None = None, tiers: tuple[str, ...]
     """Pin one model's plan (given tiers or the current plan), or every model's current plan."""
     models = [model] if model else [p.model for p in device.plans]
     what = f"{model} on {device.id}" if model else f"every plan of {device.id}"
-    placement = f" as {'|'.join(tiers)}" if tiers else ""
+    placement = f" as {split_label(tiers)}" if tiers else ""
     return OperatorAction(
         title=f"Pin {what}",
         question=f"Pin {what}{placement}? The planner will stop moving it until unpinned.",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "STATE_STYLES",
+    "TIER_GLYPHS",
     "TIER_STYLES",
     "Piece",
     "fmt_ago",
@@ -27,6 +28,9 @@ Piece = tuple[str, str]
 
 TIER_STYLES: dict[str, str] = {"device": "green", "edge": "yellow", "cloud": "dodger_blue1"}
 """The colour of each tier everywhere in the TUI (split bars, legends)."""
+
+TIER_GLYPHS: dict[str, str] = {"device": "█", "edge": "▓", "cloud": "▒"}
+"""The fill of each tier in split bars, so a bar reads without colour too."""
 
 STATE_STYLES: dict[str, str] = {"online": "green", "stale": "yellow", "offline": "red"}
 """The colour of each device state."""
@@ -61,7 +65,7 @@ def split_bar(tiers: Sequence[str], width: int) -> list[Piece]:
     for index, tier in enumerate(order):
         share = width - used if index == len(order) - 1 else max(1, round(width * counts[tier] / len(tiers)))
         share = min(share, width - used - (len(order) - index - 1))
-        cells.append(("█" * share, TIER_STYLES.get(tier, "magenta")))
+        cells.append((TIER_GLYPHS.get(tier, "?") * share, TIER_STYLES.get(tier, "magenta")))
         used += share
     return cells
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import grpc
 import numpy as np
 
-from agents.inference.corrections import ProfileCorrections
+from agents.inference.corrections import Drift, ProfileCorrections
 from agents.inference.ladder import Rung, ladder, placement, usable
 from inference.cutting import Stage
 from inference.hops import HopError, SegmentTime, send_hop
@@ -71,9 +71,13 @@ class DeviceInference:
     profile: Mapping[str, Any] | None = None
     """The scenario `model` object used for predictions; corrections need it."""
     corrections: ProfileCorrections = field(default_factory=ProfileCorrections)
+    on_drift: Callable[[Drift], None] | None = None
+    """Called once per key when its measurements drift from the profile: ask for a re-profile there."""
     site: str = ""
+    """The edge site this device prefers (sent as HopHeader.site; empty: any site)."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict, init=False)
+    _reported: set[str] = field(default_factory=set, init=False)
 
     async def close(self) -> None:
         """Close the gateway channels."""
@@ -90,29 +94,30 @@ class DeviceInference:
         deadline = time.time() + deadline_s
         errors: list[str] = []
         failed: set[str] = set()
-        try:
-            for rung in ladder(tiers):
-                if rung.name != "device_only" and (not usable(rung, failed) or time.time() >= deadline):
-                    continue
-                try:
-                    outputs, segments, transfers = await self._run_rung(
-                        rung, inputs, deadline, request_id, plan_version
-                    )
-                except HopError as exc:
-                    errors.append(f"{rung.name}: {exc}")
-                    failed.add(_failing_tier(exc, rung))
-                    continue
-                elapsed = (time.perf_counter() - start) * 1000.0
-                self._learn(rung, segments, transfers)
-                outcome: Outcome = "ok" if rung.name == "planned" else "fallback"
-                return InferenceResult(
-                    request_id, self.model, outputs, outcome, rung.name, placement(rung.tiers),
-                    elapsed, segments, transfers, tuple(errors),
-                )  # fmt: skip
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a broken model or plan: report, never crash the device loop
-            errors.append(f"{type(exc).__name__}: {exc}")
+        for rung in ladder(tiers):
+            if rung.name != "device_only" and (not usable(rung, failed) or time.time() >= deadline):
+                continue
+            try:
+                outputs, segments, transfers = await self._run_rung(
+                    rung, inputs, deadline, request_id, plan_version
+                )
+            except HopError as exc:
+                errors.append(f"{rung.name}: {exc}")
+                failed.add(_failing_tier(exc, rung))
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a broken reply, model or plan: try the next rung, never crash the loop
+                errors.append(f"{rung.name}: {type(exc).__name__}: {exc}")
+                failed.update(rung.remote_tiers)
+                continue
+            elapsed = (time.perf_counter() - start) * 1000.0
+            self._learn(rung, segments)
+            outcome: Outcome = "ok" if rung.name == "planned" else "fallback"
+            return InferenceResult(
+                request_id, self.model, outputs, outcome, rung.name, placement(rung.tiers),
+                elapsed, segments, transfers, tuple(errors),
+            )  # fmt: skip
         elapsed = (time.perf_counter() - start) * 1000.0
         return InferenceResult(
             request_id, self.model, {}, "error", "none", placement(tiers), elapsed, (), {}, tuple(errors)
@@ -147,7 +152,7 @@ class DeviceInference:
                 tiers=list(rung.tiers),
                 route=[s.tier for s in stages[i + 1 :]],
                 deadline_unix_ms=int(deadline * 1000),
-                site=self.site,
+                site=self.site if stage.tier == "edge" else "",
             )
             reply = await send_hop(
                 self._channel(stage.tier), header, carried, deadline - time.time(), self.links.get(stage.tier)
@@ -171,7 +176,7 @@ class DeviceInference:
             await self.sleep(compute * (self.emulated_slowdown - 1.0) / 1000.0)
             compute *= self.emulated_slowdown
         bytes_out = sum(int(a.nbytes) for a in result.tensors.values())
-        return result.tensors, SegmentTime("device", self.site, compute, 0.0, 0.0, bytes_out)
+        return result.tensors, SegmentTime("device", "", compute, 0.0, 0.0, bytes_out)
 
     def _channel(self, tier: str) -> grpc.aio.Channel:
         address = self.gateways.get(tier)
@@ -182,7 +187,7 @@ class DeviceInference:
             channel = self._channels[address] = grpc.aio.insecure_channel(address)
         return channel
 
-    def _learn(self, rung: Rung, segments: Sequence[SegmentTime], transfers: Mapping[str, float]) -> None:
+    def _learn(self, rung: Rung, segments: Sequence[SegmentTime]) -> None:
         if self.profile is None:
             return
         stages = self.runner.cutter.stages(list(rung.tiers))
@@ -192,6 +197,11 @@ class DeviceInference:
                 break
             predicted = sum(float(latency[name].get(stage.tier, 0.0)) for name in stage.layers)
             self.corrections.observe(stage.tier, predicted, timing.compute_ms)
+        drifted = {drift.key: drift for drift in self.corrections.drifted()}
+        for key, drift in drifted.items():
+            if key not in self._reported and self.on_drift is not None:
+                self.on_drift(drift)
+        self._reported = set(drifted)
 
 
 def _failing_tier(error: HopError, rung: Rung) -> str:

@@ -2,12 +2,13 @@
 
 It asks `plan()` for the current plan before every request (so plan updates apply at once), serves the
 request with `DeviceInference`, and hands every result to `on_result` (metrics, corrections, logs). A request
-cut short by shutdown is reported as `lost`, so the counters stay honest.
+cancelled mid-flight is reported as `lost`, so the counters stay honest; set `stop` for a graceful end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -27,13 +28,16 @@ async def request_loop(
     interval_s: float = 1.0,
     deadline_s: float = 5.0,
     max_requests: int | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Send requests every `interval_s` (or back to back when slower) until cancelled or `max_requests`.
+    """Send requests every `interval_s` (or back to back when slower) until `stop` is set, `max_requests`
+    are done, or the task is cancelled. Setting `stop` lets the request in flight finish (no `lost`).
 
     Returns the number of requests completed.
     """
+    stop = stop or asyncio.Event()
     done = 0
-    while max_requests is None or done < max_requests:
+    while (max_requests is None or done < max_requests) and not stop.is_set():
         tiers = list(plan())
         started = time.perf_counter()
         try:
@@ -48,5 +52,7 @@ async def request_loop(
             raise
         on_result(result)
         done += 1
-        await asyncio.sleep(max(0.0, interval_s - (time.perf_counter() - started)))
+        pause = max(0.0, interval_s - (time.perf_counter() - started))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
     return done

@@ -115,6 +115,13 @@ class LinkMonitor:
         self.timeout_s = timeout_s
         self.links = {name: TargetLink(name) for name in targets}
 
+    def ensure(self, target: str) -> TargetLink:
+        """The link of `target`, created (without TCP probing) if it is not a configured probe target."""
+        link = self.links.get(target)
+        if link is None:
+            link = self.links[target] = TargetLink(target)
+        return link
+
     def observe_transfer(
         self, target: str, nbytes: int, seconds: float, direction: Direction, now_s: float
     ) -> None:

@@ -6,11 +6,12 @@ fsynced) to the state directory BEFORE the connection that uses it is attempted.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["BdSeqSource", "FileBdSeq", "MemoryBdSeq", "write_atomically"]
+from agents.files import write_atomically
+
+__all__ = ["BdSeqSource", "FileBdSeq", "MemoryBdSeq"]
 
 
 class BdSeqSource(Protocol):
@@ -19,22 +20,6 @@ class BdSeqSource(Protocol):
     def next(self) -> int:
         """Reserve and return the next bdSeq."""
         ...
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a fsynced temporary file and rename, so a crash leaves old or new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class FileBdSeq:

@@ -16,9 +16,11 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from agents.buffer import TelemetryBuffer
+from agents.files import write_atomically
 from agents.plans import PlanStore
 from agents.session.bdseq import BdSeqSource
 from agents.session.protocol import (
@@ -38,6 +40,7 @@ __all__ = ["BirthSource", "DeviceIdentity", "DeviceSession", "TelemetrySource"]
 
 log = logging.getLogger("continuum.agent.session")
 COMMAND_MAX_AGE_MS = 3600_000
+STABLE_SESSION_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ class BirthSource(Protocol):
         ...
 
 
-ProfileHandler = Callable[[pb.ProfileRequest], Awaitable[None]]
+ProfileHandler = Callable[[pb.ProfileRequest], Awaitable[object]]
 
 
 class DeviceSession:
@@ -89,6 +92,7 @@ class DeviceSession:
         replay_batch: int = 50,
         on_profile: ProfileHandler | None = None,
         wall_clock: Callable[[], float] = time.time,
+        drain_file: Path | None = None,
     ) -> None:
         self.identity = identity
         self.connection = connection
@@ -102,7 +106,8 @@ class DeviceSession:
         self.on_profile = on_profile
         self.wall_clock = wall_clock
         self.counters: Counter[str] = Counter()
-        self.drained = False
+        self.drain_file = drain_file
+        self.drained = drain_file is not None and drain_file.is_file() and drain_file.read_bytes() == b"1"
         self.state: SessionState | None = None
         self._offline = SessionState(0)
         self.orchestrator_online: bool | None = None
@@ -123,7 +128,12 @@ class DeviceSession:
         return int(self.wall_clock() * 1000)
 
     async def run(self) -> None:
-        """Keep a session up until `stop()`; returns after the clean shutdown."""
+        """Keep a session up until `stop()`; returns after the clean shutdown.
+
+        Every failed attempt, and every session that ends within `STABLE_SESSION_S` of starting (a broker
+        that accepts and then drops us), waits a backoff delay first, so nothing spins.
+        """
+        loop = asyncio.get_running_loop()
         bd: int | None = None
         while not self._stopping.is_set():
             if bd is None:
@@ -133,27 +143,41 @@ class DeviceSession:
                 await self.connection.connect(will)
             except ConnectFailed as exc:
                 self.counters["connect_failures"] += 1
-                delay = self.backoff.next_delay()
-                log.warning("%s: %s; retrying in %.1f s", self.identity.device_id, exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                await self._pause(f"{exc}", longest=not exc.retryable)
                 continue
-            self.backoff.reset()
-            self.state = SessionState(bd)
-            bd = None
+            self.state, bd = SessionState(bd), None
             self.counters["sessions"] += 1
+            started = loop.time()
             self._on_connected()
-            closed = asyncio.ensure_future(self.connection.wait_closed())
-            stopping = asyncio.ensure_future(self._stopping.wait())
-            await asyncio.wait({closed, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not closed.done():
-                closed.cancel()
+            reason = await self._hold_session()
+            if reason is None:
                 continue
             self._offline, self.state = self.state, None
             self.orchestrator_online = None
             self.counters["disconnects"] += 1
-            log.warning("%s: connection lost (%s)", self.identity.device_id, closed.result())
+            if loop.time() - started >= STABLE_SESSION_S:
+                self.backoff.reset()
+                log.warning("%s: connection lost (%s); reconnecting", self.identity.device_id, reason)
+            else:
+                await self._pause(f"connection lost after a short session ({reason})")
+
+    async def _hold_session(self) -> str | None:
+        """Wait until the connection drops (its reason) or `stop()` is called (None)."""
+        closed = asyncio.ensure_future(self.connection.wait_closed())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({closed, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not closed.done():
+            closed.cancel()
+            return None
+        return closed.result()
+
+    async def _pause(self, why: str, longest: bool = False) -> None:
+        """Wait a backoff delay (the longest one when retrying soon cannot help, e.g. bad credentials)."""
+        delay = self.backoff.max_s if longest else self.backoff.next_delay()
+        log.warning("%s: %s; retrying in %.1f s", self.identity.device_id, why, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
 
     def _on_connected(self) -> None:
         self.connection.subscribe(self.topics["cmd"], qos=1)
@@ -262,6 +286,8 @@ class DeviceSession:
             self.counters[f"plans_{outcome}"] += 1
         elif body == "drain":
             self.drained = command.drain.drained
+            if self.drain_file is not None:
+                write_atomically(self.drain_file, b"1" if self.drained else b"0")
         elif body == "profile":
             if self.on_profile is None:
                 self.counters["commands_rejected:profile_unavailable"] += 1

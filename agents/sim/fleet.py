@@ -96,6 +96,7 @@ class SimulatedFleet:
         self.connect_concurrency = connect_concurrency
         self.devices: list[SimulatedDevice] = []
         self.ticks = 0
+        self.late_resets = 0
         self._ticker: MiscTicker | None = None
         self._buffer: TelemetryBuffer | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -191,6 +192,9 @@ class SimulatedFleet:
                 self.ticks += 1
             slot = (slot + 1) % _SLOTS
             deadline += slot_s
+            if loop.time() - deadline > self.telemetry_interval_s:
+                deadline = loop.time()  # fell a whole interval behind: skip ahead rather than burst
+                self.late_resets += 1
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
     async def run(self) -> None:

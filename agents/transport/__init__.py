@@ -1,0 +1,18 @@
+"""MQTT transport on the asyncio loop (the only place that imports paho) and reconnect backoff."""
+
+from __future__ import annotations
+
+from agents.transport.backoff import Backoff
+from agents.transport.mqtt import ConnectFailed, ConnectOptions, Message, MqttConnection, NotConnected, Will
+from agents.transport.ticker import MiscTicker
+
+__all__ = [
+    "Backoff",
+    "ConnectFailed",
+    "ConnectOptions",
+    "Message",
+    "MiscTicker",
+    "MqttConnection",
+    "NotConnected",
+    "Will",
+]

@@ -204,7 +204,6 @@ class MqttConnection:
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
-        client.on_publish = self._handle_publish
         client.on_socket_open = self._handle_socket_open
         client.on_socket_close = self._handle_socket_close
         return client
@@ -222,6 +221,10 @@ class MqttConnection:
 
     async def publish_acked(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """Publish at QoS 1 and wait for the broker's PUBACK (NotConnected if the connection drops)."""
+        client = self._client
+        if client is not None:
+            # Only while acknowledgements are awaited: paho builds two objects per QoS 0 publish for it.
+            client.on_publish = self._handle_publish
         mid = self.publish(topic, payload, qos=1, retain=retain)
         # A PUBACK is only read by a later loop_read, so registering after publish() cannot miss it.
         future: asyncio.Future[None] = self._loop.create_future()
@@ -369,6 +372,8 @@ class MqttConnection:
         future = self._acks.pop(mid, None)
         if future is not None and not future.done():
             future.set_result(None)
+        if not self._acks:
+            client.on_publish = None
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:

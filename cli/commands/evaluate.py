@@ -49,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--end", default="wrap", choices=("wrap", "hold"), help="after the trace ends")
     parser.add_argument("--seed", type=int, default=0, help="seed for early-exit draws")
+    parser.add_argument(
+        "--adaptive",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting of the adaptive loop (e.g. telemetry_interval_s=1, confirmations=1, "
+        "passive_sample_s=0.25); defaults are the production defaults",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--plot", type=Path, help="write a PNG of bandwidth and latency over time")
     parser.set_defaults(handler=run)
@@ -64,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
     if args.rate <= 0:
         raise CliError("--rate must be > 0 requests per second")
     doc = _scenario(args)
+    from evaluation.adaptive import AdaptiveSettings
+
+    try:
+        args.settings = AdaptiveSettings().with_overrides(args.adaptive)
+    except ValueError as exc:
+        raise CliError(f"--adaptive: {exc}") from exc
     if args.uplink_trace is not None:
         evaluation = _evaluate_one(doc, args, args.uplink_trace, policies, progress=_Progress.make(1))
         if args.plot is not None:
@@ -164,6 +178,7 @@ def _evaluate_one(
             policies=policies,
             name=uplink_path.name,
             seed=args.seed,
+            settings=args.settings,
             progress=progress,
         )
     except ValueError as exc:

@@ -18,8 +18,7 @@ import numpy as np
 
 from inference.hops import HopError, SegmentTime, send_hop, stage_count, timing_to_pb
 from inference.tensors import FramingError, TensorAssembler, chunk_messages, tensor_metas
-from orchestrator.dataplane.routing import NoWorker, Overloaded, StageFailed
-from orchestrator.dataplane.workers import StageRun
+from orchestrator.dataplane.routing import NoWorker, Overloaded, StageFailed, StageRun
 from protos.v1 import dataplane_pb2 as pb
 from protos.v1 import dataplane_pb2_grpc as pb_grpc
 
@@ -113,8 +112,8 @@ class HopGateway(pb_grpc.InferenceHopServicer):
         except StopAsyncIteration:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "empty hop: send a header first")
         if first.WhichOneof("kind") != "header":
-            await _abort(
-                context, grpc.StatusCode.INVALID_ARGUMENT, "the first message of a hop must be its header"
+            await _refuse(
+                iterator, context, grpc.StatusCode.INVALID_ARGUMENT, "a hop must start with its header"
             )
         header = first.header
         problem = self._validate(header)
@@ -134,11 +133,7 @@ class HopGateway(pb_grpc.InferenceHopServicer):
                 assembler.add(message.chunk)
             return header, assembler.tensors()
         except FramingError as exc:
-            # Read the client's stream to its end first: a grpcio aio client still writing when the server
-            # ends the call reports INTERNAL instead of our status (grpc/grpc#36066).
-            async for _ in iterator:
-                pass
-            await _abort(context, code, str(exc))
+            await _refuse(iterator, context, code, str(exc))
 
     def _validate(self, header: pb.HopHeader) -> str:
         if not header.model:
@@ -169,9 +164,8 @@ class HopGateway(pb_grpc.InferenceHopServicer):
                 context, grpc.StatusCode.DEADLINE_EXCEEDED, f"deadline passed before the {self.tier} stage"
             )
         try:
-            return await self.executor.run(
-                header.model, self.tier, self.site, tiers, index, tensors, remaining
-            )
+            site = header.site or self.site  # the sender may name the site it wants (e.g. its edge)
+            return await self.executor.run(header.model, self.tier, site, tiers, index, tensors, remaining)
         except NoWorker as exc:
             await _abort(context, grpc.StatusCode.UNAVAILABLE, str(exc))
         except Overloaded as exc:
@@ -228,6 +222,19 @@ def _remaining_s(
     if header.deadline_unix_ms > 0:
         candidates.append(header.deadline_unix_ms / 1000.0 - time.time())
     return min(candidates)
+
+
+async def _refuse(
+    iterator: AsyncIterator[pb.HopMessage],
+    context: grpc.aio.ServicerContext[pb.HopMessage, pb.HopMessage],
+    code: grpc.StatusCode,
+    details: str,
+) -> NoReturn:
+    """Abort a hop whose request is still streaming in, after reading it to its end: a grpcio aio client
+    still writing when the server ends the call reports INTERNAL instead of our status (grpc/grpc#36066)."""
+    async for _ in iterator:
+        pass
+    await _abort(context, code, details)
 
 
 async def _abort(

@@ -9,7 +9,9 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["NoWorker", "Overloaded", "StageFailed", "WorkerLoad", "pick_least_loaded"]
+import numpy as np
+
+__all__ = ["NoWorker", "Overloaded", "StageFailed", "StageRun", "WorkerLoad", "pick_least_loaded"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -24,6 +26,16 @@ class Overloaded(RuntimeError):
 
 class StageFailed(RuntimeError):
     """The worker could not run the stage (it died or raised); another path may still serve the request."""
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """A stage that ran on a worker: its outputs, compute time, and the rest of the round trip (queueing)."""
+
+    tensors: dict[str, np.ndarray]
+    compute_ms: float
+    queue_ms: float
+    site: str
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
-from orchestrator.dataplane.routing import NoWorker, StageFailed, WorkerLoad, pick_least_loaded
+from orchestrator.dataplane.routing import NoWorker, StageFailed, StageRun, WorkerLoad, pick_least_loaded
 from orchestrator.dataplane.worker import TierWorker
 
 __all__ = [
@@ -62,16 +62,6 @@ class WorkerKey:
     tier: str
     site: str
     index: int
-
-
-@dataclass(frozen=True)
-class StageRun:
-    """A stage that ran on a worker: its outputs, compute time, and the rest of the round trip (queueing)."""
-
-    tensors: dict[str, np.ndarray]
-    compute_ms: float
-    queue_ms: float
-    site: str
 
 
 def ensure_ray(address: str | None, sites: Sequence[tuple[str, str]], num_cpus: int = 2) -> Placement:
@@ -186,7 +176,7 @@ class RayWorkerPool:
         start = time.perf_counter()
         try:
             ref = self._actors[key].run_stage.remote(tiers, index, tensors)
-            out, compute_ms = await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout_s)
+            out, compute_ms = await asyncio.wait_for(_awaited(ref), timeout_s)
         except TimeoutError:
             raise TimeoutError(f"{tier} stage did not finish before the deadline") from None
         except RayTaskError as exc:
@@ -214,3 +204,8 @@ class RayWorkerPool:
         self._actors.clear()
         self._in_flight.clear()
         self.served.clear()
+
+
+async def _awaited(ref: Any) -> Any:
+    """Await a Ray ObjectRef on the running asyncio loop."""
+    return await ref

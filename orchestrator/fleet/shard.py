@@ -200,7 +200,13 @@ class FleetShard:
         self._dirty.clear()
         if not records:
             return
-        for decision in self._replanner.replan(records, self._context, now_s):
+        try:
+            decisions = self._replanner.replan(records, self._context, now_s)
+        except Exception as exc:  # a planner failure must never stop sessions or ingest
+            out.count("replan_failed", len(records))
+            out.events.append(EventRecord(_unix_ms(now_s), "error", "", f"replanning {len(records)} device(s) failed: {exc!r}"))
+            return
+        for decision in decisions:
             record = decision.record
             out.replans += 1
             self._touch(record)

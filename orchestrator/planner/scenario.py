@@ -103,7 +103,8 @@ class Scenario:
         max_latency_ms: float | None = None,
         max_cost_usd: float | None = None,
     ) -> Scenario:
-        """A copy with another objective and limits (None keeps nothing: limits given as None are removed)."""
+        """A copy with the objective replaced: `minimize` (None keeps the current one) and both limits
+        (None means no limit), e.g. to ask for the fastest plan regardless of the file's limits."""
         return replace(
             self, minimize=minimize or self.minimize, max_latency_ms=max_latency_ms, max_cost_usd=max_cost_usd
         )

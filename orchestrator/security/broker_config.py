@@ -193,4 +193,20 @@ def write_broker_config(config: BrokerConfig, out_dir: Path) -> WrittenConfig:
     os.chmod(written.passwords, 0o600)
     written.acl.write_text(render_acl(config.acl_model))
     written.conf.write_text(render_conf(config, out_dir))
+    _hand_over(written, config.run_as or "mosquitto")
     return written
+
+
+def _hand_over(written: WrittenConfig, user: str) -> None:
+    """Started as root, Mosquitto switches to `user` before it reads the password file and writes its
+    persistence; when we run as root, give that user the files it needs (the password file stays 0600)."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return
+    for path in (written.passwords, written.acl, written.persistence):
+        os.chown(path, entry.pw_uid, entry.pw_gid)

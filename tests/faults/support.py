@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protos.topics import DeviceTopic, parse_topic
 from protos.v1 import control_pb2, operator_pb2, operator_pb2_grpc
+from tests.support.mosquitto import MosquittoBroker
 from tests.support.ports import free_port, wait_for_port
 
 
@@ -43,7 +45,7 @@ class PersistentObserver:
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
-        client.reconnect_delay_set(0.1, 1)
+        client.reconnect_delay_set(1, 2)
 
         def on_connect(c: mqtt.Client, _u: object, _f: object, _rc: object, _p: object = None) -> None:
             c.subscribe([(f, 1) for f in self.filters])
@@ -188,3 +190,33 @@ class OrchestratorProcess:
                 return list(stub.ListDevices(operator_pb2.ListDevicesRequest(), timeout=2).devices)
         except grpc.RpcError:
             return []
+
+
+def persistent_broker(workdir: Path) -> MosquittoBroker:
+    """A MosquittoBroker whose persistence really works when the tests run as root.
+
+    Started as root, Mosquitto switches to the `mosquitto` user, which cannot write into pytest's
+    root-owned temporary folders: every autosave fails and a SIGKILL then loses sessions and retained
+    messages. Running it as the current user keeps the database (as a production broker would).
+    """
+    return MosquittoBroker(workdir, extra_config=f"user {getpass.getuser()}")
+
+
+def persistence_errors(broker: MosquittoBroker) -> list[str]:
+    """Lines of the broker log saying that saving its database failed."""
+    if not broker.log_path.exists():
+        return []
+    return [line for line in broker.log_path.read_text().splitlines() if "Error saving" in line]
+
+
+async def checkpoint_then_kill(broker: MosquittoBroker) -> None:
+    """Make the broker save its database now (SIGUSR1), then SIGKILL it.
+
+    The test's observer is a long-lived subscriber; in production its session would have been saved by
+    an autosave long before the crash. Forcing a save first makes that true here without waiting.
+    """
+    assert broker.process is not None
+    saved = broker.log_path.read_text().count("Saving in-memory database")
+    broker.process.send_signal(signal.SIGUSR1)
+    await eventually(lambda: broker.log_path.read_text().count("Saving in-memory database") > saved, 10, 0.02)
+    broker.kill()

@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from agents.sim.fleet import SimulatedFleet
-from tests.faults.support import OrchestratorProcess, PersistentObserver, eventually
-from tests.support.mosquitto import MosquittoBroker
+from tests.faults.support import (
+    OrchestratorProcess,
+    PersistentObserver,
+    checkpoint_then_kill,
+    eventually,
+    persistence_errors,
+    persistent_broker,
+)
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
@@ -24,7 +30,7 @@ WHOLE_BOUND_S = 30.0
 async def test_broker_sigkill_then_restart_replays_buffered_telemetry_in_order_with_none_lost(
     tmp_path: Path,
 ) -> None:
-    broker = MosquittoBroker(tmp_path / "broker")
+    broker = persistent_broker(tmp_path / "broker")
     broker.start()
     observer = PersistentObserver(broker.port, (f"continuum/v1/{FLEET}/+/state",))
     observer.start()
@@ -43,8 +49,8 @@ async def test_broker_sigkill_then_restart_replays_buffered_telemetry_in_order_w
         await fleet.start()
         assert await fleet.wait_online(30) == DEVICES
         await eventually(lambda: _online(orchestrator) == DEVICES, 30)
-        await asyncio.sleep(1.5)  # live telemetry flows; the broker autosaves the observer's session
-        broker.kill()
+        await asyncio.sleep(1.0)  # live telemetry flows
+        await checkpoint_then_kill(broker)
         await eventually(lambda: fleet.online_count == 0, 10)
         await asyncio.sleep(2.0)  # ~20 telemetry ticks per device go to the on-disk buffer
         assert fleet.counters().get("telemetry_buffered", 0) >= DEVICES * 10
@@ -77,6 +83,7 @@ async def test_broker_sigkill_then_restart_replays_buffered_telemetry_in_order_w
         totals = fleet.counters()
         assert totals.get("telemetry_replayed", 0) >= sum(buffered.values())
         assert totals.get("telemetry_lost_offline", 0) == 0
+        assert persistence_errors(broker) == []
     finally:
         await fleet.stop()
         observer.stop()
@@ -89,7 +96,7 @@ def _online(orchestrator: OrchestratorProcess) -> int:
 
 
 def _current(orchestrator: OrchestratorProcess, fleet: SimulatedFleet) -> int:
-    """Devices the orchestrator shows online in the agent's CURRENT session (the bdSeq of its new connection)."""
+    """Devices the orchestrator shows online in the agent's current session (its new connection's bdSeq)."""
     count = 0
     for device in fleet.devices:
         state = device.session.state

@@ -17,7 +17,7 @@ import pytest
 from agents.sim.fleet import SimulatedFleet
 from agents.sim.traces import Trace
 from protos.v1 import operator_pb2, operator_pb2_grpc
-from tests.faults.support import OrchestratorProcess, eventually
+from tests.faults.support import OrchestratorProcess, eventually, persistent_broker
 from tests.support.mosquitto import MosquittoBroker
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
@@ -78,7 +78,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    broker = MosquittoBroker(tmp_path / "broker")
+    broker = persistent_broker(tmp_path / "broker")
     broker.start()
     orchestrator = OrchestratorProcess(tmp_path / "orchestrator", broker.port, FLEET)
     orchestrator.start()

@@ -5,7 +5,6 @@ credentials, and the reconnect path after the orchestrator is stopped and starte
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
@@ -142,9 +141,9 @@ async def test_the_orchestrator_refuses_actions_without_an_operator_token(
 
 
 async def test_the_tui_shows_a_stopped_orchestrator_and_reconnects_when_it_returns(
-    broker: MosquittoBroker, tmp_path: Path
+    mosquitto: MosquittoBroker,
 ) -> None:
-    process = DemoProcess(broker.address, free_port(), devices=DEVICES)
+    process = DemoProcess(mosquitto.address, free_port(), devices=DEVICES)
     process.start()
     try:
         app = _app(process.target)

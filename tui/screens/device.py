@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 from tui import actions
 from tui.actions import OperatorAction
 from tui.errors import Disconnected, OperatorError
-from tui.models import DeviceDetail, PlanInfo
+from tui.models import AlternativeInfo, DeviceDetail, PlanInfo
 from tui.render import (
     STATE_STYLES,
     fmt_ago,
@@ -184,7 +184,7 @@ class DeviceScreen(OperatorScreen):
                     fmt_cost(figures.cost_usd) if alt.feasible else "—",
                     f"{figures.energy_j:.3f}" if alt.feasible else "—",
                     "",
-                    _compare(plan, alt.figures.latency_ms) if alt.feasible else "infeasible",
+                    _compare(plan, alt) if alt.feasible else "infeasible",
                     key=f"{plan.model}|{alt.name}",
                 )
         if not plans:
@@ -219,10 +219,10 @@ class DeviceScreen(OperatorScreen):
         text.append(f"{plan.model}: ", style="bold")
         text.append(plan.reason or "no reason given")
         text.append(f"\nobjective {plan.objective or '—'} · {split_label(plan.tiers)}")
-        if plan.compute_ms:
-            text.append(" · compute " + ", ".join(f"{k} {fmt_ms(v)}ms" for k, v in plan.compute_ms.items()))
-        if plan.transfer_ms:
-            text.append(" · transfer " + ", ".join(f"{k} {fmt_ms(v)}ms" for k, v in plan.transfer_ms.items()))
+        for label, parts in (("compute", plan.compute_ms), ("transfer", plan.transfer_ms)):
+            shown = [f"{k} {fmt_ms(v)}ms" for k, v in sorted(parts.items(), key=_tier_first) if v > 0]
+            if shown:
+                text.append(f" · {label} " + ", ".join(shown))
         why.update(text)
 
     def context_actions(self) -> list[OperatorAction]:
@@ -274,6 +274,12 @@ class DeviceScreen(OperatorScreen):
         self.console.request_action(actions.rebirth(self.device_id))
 
 
+def _tier_first(item: tuple[str, float]) -> tuple[int, str]:
+    """Order breakdown entries device, edge, cloud, then links by name (wire maps have no order)."""
+    order = {"device": 0, "edge": 1, "cloud": 2}
+    return (order.get(item[0], 3), item[0])
+
+
 def _bar(tiers: tuple[str, ...]) -> Text:
     text = Text()
     for piece, style in split_bar(tiers, 10):
@@ -281,8 +287,10 @@ def _bar(tiers: tuple[str, ...]) -> Text:
     return text
 
 
-def _compare(plan: PlanInfo, latency_ms: float) -> str:
-    delta = latency_ms - plan.predicted.latency_ms
+def _compare(plan: PlanInfo, alt: AlternativeInfo) -> str:
+    if alt.tiers and alt.tiers == plan.tiers:
+        return "= the chosen placement"
+    delta = alt.figures.latency_ms - plan.predicted.latency_ms
     return f"{delta:+.1f} ms vs chosen"
 
 

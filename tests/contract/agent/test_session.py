@@ -150,3 +150,73 @@ async def test_plan_update_is_applied_once_reported_and_kept_across_restarts(
         held = agent.session.plans.get("resnet18")
         assert held is not None
         assert list(held.tiers) == ["device", "edge"]
+
+
+async def test_the_active_probe_times_a_bounded_publish_into_an_uplink_estimate(
+    mosquitto: MosquittoBroker, recorder: Recorder, tmp_path: Path
+) -> None:
+    settings = agent_settings(
+        mosquitto.port, tmp_path / "state", probes={"active_bytes": 32768, "active_interval_s": 3600}
+    )
+    async with running_agent(settings) as agent:
+        await wait(recorder, lambda: [t for t in states(recorder) if t.links and t.links[0].uplink_mbps > 0])
+        probe = agent.active_probe
+        assert probe is not None
+        assert probe.runs == 1  # rate limited: once per hour here
+    probes = recorder.on(f"{PREFIX}/probe")
+    assert len(probes) == 1
+    assert len(probes[0].payload) == 32768
+    link = next(t for t in states(recorder) if t.links).links[0]
+    assert link.target == "edge"
+
+
+def tiny_model(path: Path) -> None:
+    """A two-layer ONNX chain (MatMul -> Relu) written with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((4, 4), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["h"], name="fc"),
+            helper.make_node("Relu", ["h"], ["y"], name="relu"),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [weight],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+
+
+async def test_profile_command_measures_a_present_model_and_rebirths_with_its_digest(
+    mosquitto: MosquittoBroker, recorder: Recorder, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    tiny_model(state / "models" / "tiny.onnx")
+    async with running_agent(agent_settings(mosquitto.port, state)) as agent:
+        first = (await wait(recorder, lambda: births(recorder)))[0]
+        assert [(m.name, m.profile_digest) for m in first.models] == [("tiny", "")]
+        recorder.publish(f"{PREFIX}/cmd", command(profile=pb.ProfileRequest(model="tiny", runs=2)))
+        recorder.publish(f"{PREFIX}/cmd", command(profile=pb.ProfileRequest(model="absent", runs=2)))
+        second = (await wait(recorder, lambda: births(recorder)[1:]))[0]
+        await wait(recorder, lambda: agent.session.counters["commands_rejected:model_not_present"] == 1)
+    assert len(second.models[0].profile_digest) == 64
+    profile = (state / "profiles" / "tiny.json").read_text()
+    assert '"device"' in profile
+
+
+async def test_drain_is_reported_and_survives_a_restart(
+    mosquitto: MosquittoBroker, recorder: Recorder, tmp_path: Path
+) -> None:
+    settings = agent_settings(mosquitto.port, tmp_path / "state")
+    async with running_agent(settings):
+        await wait(recorder, lambda: births(recorder))
+        recorder.publish(f"{PREFIX}/cmd", command(drain=pb.Drain(drained=True)))
+        await wait(recorder, lambda: any(t.drained for t in states(recorder)))
+    async with running_agent(settings) as agent:
+        assert agent.session.drained

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from orchestrator.dataplane.gateway import HopGateway
-from orchestrator.dataplane.routing import NoWorker
+from orchestrator.dataplane.routing import NoWorker, StageRun
 from orchestrator.dataplane.worker import TierWorker
-from orchestrator.dataplane.workers import StageRun
 from protos.v1 import dataplane_pb2_grpc as pb_grpc
 
 

@@ -222,3 +222,62 @@ async def test_a_request_cut_short_by_shutdown_is_reported_lost(
         await task
     await device.close()
     assert seen == ["lost"]
+
+
+async def test_setting_stop_lets_the_request_in_flight_finish(
+    runner: SegmentRunner, reference: tuple[dict[str, np.ndarray], np.ndarray], gateways: Gateways
+) -> None:
+    import asyncio
+
+    from agents.inference import request_loop
+
+    device = _device(runner, gateways)
+    stop = asyncio.Event()
+    seen: list[str] = []
+
+    def record(result: object) -> None:
+        seen.append(result.outcome)  # type: ignore[attr-defined]
+        stop.set()
+
+    tiers = _thirds(len(runner.cutter.graph.names()))
+    done = await request_loop(device, lambda: tiers, reference[0], record, interval_s=60.0, stop=stop)
+    await device.close()
+    assert (done, seen) == (1, ["ok"])
+
+
+async def test_a_hop_starting_with_a_chunk_is_invalid_argument(gateways: Gateways) -> None:
+    from protos.v1 import dataplane_pb2_grpc as pb_grpc
+
+    async def requests():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield pb.HopMessage(chunk=pb.TensorChunk(tensor_index=0, data=b"\0" * 65536))
+
+    async with grpc.aio.insecure_channel(gateways.addresses["edge"]) as channel:
+        call = pb_grpc.InferenceHopStub(channel).Infer(requests(), timeout=5.0)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            async for _ in call:
+                pass
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_an_edge_far_slower_than_its_profile_is_reported_as_drift_once(
+    runner: SegmentRunner, reference: tuple[dict[str, np.ndarray], np.ndarray], gateways: Gateways
+) -> None:
+    from agents.inference import Drift, ProfileCorrections
+    from inference.profiles import load_profile
+
+    profile = load_profile(MODEL)
+    for layer in profile["layers"]:
+        layer["latency_ms"]["edge"] /= 1000.0
+    reported: list[Drift] = []
+    device = DeviceInference(
+        MODEL, runner, gateways.addresses, profile=profile,
+        corrections=ProfileCorrections(min_samples=2), on_drift=reported.append,
+    )  # fmt: skip
+    tiers = _thirds(len(runner.cutter.graph.names()))
+    for _ in range(3):
+        await device.infer(reference[0], tiers, deadline_s=10.0)
+    await device.close()
+    keys = [d.key for d in reported]
+    assert "edge" in keys
+    assert len(keys) == len(set(keys)), "each drifting key is reported once, not on every request"

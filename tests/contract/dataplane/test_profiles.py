@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,3 +68,37 @@ def test_shipped_profile_matches_the_zoo_model_and_parses(name: str) -> None:
         if "inputs" in layer:
             assert tuple(layer["inputs"]) == graph.by_name(layer["name"]).inputs
     parse_scenario(_scenario(profile))
+
+
+def test_a_user_onnx_file_is_profiled_and_split_by_node(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from inference.runtime import SegmentRunner, example_inputs, session
+
+    weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["h"], name="proj"),
+        helper.make_node("Relu", ["h"], ["r"], name="act"),
+        helper.make_node("Add", ["r", "x"], ["y"], name="skip"),
+    ]
+    graph = helper.make_graph(
+        nodes, "user", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])], initializer=[weight],
+    )  # fmt: skip
+    path = tmp_path / "user.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+    assert main(["profile", str(path), "--runs", "1", "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert [layer["name"] for layer in profile["layers"]] == ["proj", "act", "skip"]
+    assert profile["layers"][2]["inputs"] == ["act", "input"]
+
+    model = zoo.build(str(path))
+    inputs = example_inputs(model)
+    expected = session(model).run(None, inputs)[0]
+    (result,) = SegmentRunner(model).run_plan(["device", "edge", "device"], inputs).values()
+    assert np.allclose(result, expected)

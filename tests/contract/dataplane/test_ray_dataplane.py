@@ -98,3 +98,21 @@ async def test_split_inference_through_ray_workers_equals_local_execution(plane:
         )
         == 0
     )
+
+
+async def test_a_device_naming_an_unknown_edge_site_falls_back_to_the_cloud(plane: DataPlane) -> None:
+    model = zoo.build(MODEL)
+    runner = SegmentRunner(model)
+    n = len(runner.cutter.graph.names())
+    device = DeviceInference(MODEL, runner, plane.addresses, site="edge-nowhere")
+    result = await device.infer(example_inputs(model), ["device"] * 5 + ["edge"] * (n - 5), deadline_s=30.0)
+    await device.close()
+    assert (result.outcome, result.placement) == ("fallback", "device+cloud")
+    assert "edge-nowhere" in result.errors[0]
+
+
+async def test_tier_workers_profile_themselves_under_their_tier_name(plane: DataPlane) -> None:
+    assert plane.pool is not None
+    profiles = plane.pool.profiles(runs=1)
+    assert len(profiles) == 2
+    assert {tier for p in profiles for tier in p["layers"][0]["latency_ms"]} == {"edge", "cloud"}

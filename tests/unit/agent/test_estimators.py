@@ -93,3 +93,10 @@ def test_latency_quantiles_use_nearest_rank() -> None:
     q = latency_quantiles([float(v) for v in range(1, 101)])
     assert (q.p50_ms, q.p95_ms, q.p99_ms) == (50.0, 95.0, 99.0)
     assert latency_quantiles([]).p99_ms == 0.0
+
+
+def test_active_probe_arithmetic_subtracts_one_rtt() -> None:
+    from agents.probes.active import uplink_mbps
+
+    assert uplink_mbps(1_250_000, 1.1, 0.1) == pytest.approx(10.0)
+    assert uplink_mbps(1_250_000, 1.0, 5.0) == pytest.approx(100.0)  # RTT larger than elapsed: floor at 10 %

@@ -85,3 +85,8 @@ def test_the_unit_scores_3_or_lower_on_systemd_security(installed: Path) -> None
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout + result.stderr)
     assert match, result.stdout + result.stderr
     assert float(match.group(1)) <= 3.0
+
+
+def test_the_shipped_example_unit_matches_the_renderer() -> None:
+    shipped = Path(__file__).resolve().parents[3] / "deploy" / "systemd" / "continuum-agent.service"
+    assert shipped.read_text() == render_unit("/usr/local/bin/continuum", gpus=[])

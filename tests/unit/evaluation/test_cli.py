@@ -140,3 +140,37 @@ def test_a_model_file_without_layers_is_refused(tmp_path: Path, capsys: pytest.C
     status = main(["evaluate", "--model", str(path), "--uplink-trace", str(SHIPPED / "oboe_trace_0.txt")])
     assert status == 2
     assert "layers" in capsys.readouterr().err
+
+
+def test_adaptive_settings_can_be_overridden_and_are_reported(
+    profile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = SHIPPED / "norway_train_4.txt"
+    argv = [
+        "evaluate",
+        "--model",
+        str(profile),
+        "--uplink-trace",
+        str(trace),
+        "--json",
+        "--policies",
+        "adaptive",
+    ]
+    assert main([*argv, "--adaptive", "telemetry_interval_s=1", "--adaptive", "passive_sample_s=0.25"]) == 0
+    settings = json.loads(capsys.readouterr().out)["adaptive_settings"]
+    assert settings["telemetry_interval_s"] == 1.0
+    assert settings["passive_sample_s"] == 0.25
+    assert main([*argv, "--adaptive", "telemetry=fast"]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_bench_falls_back_to_the_shipped_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.evaluation import main as bench_main
+
+    status = bench_main(["--json", "--data", str(tmp_path), "--models", "alexnet", "--max-per-family", "2"])
+    assert status == 0
+    doc = json.loads(capsys.readouterr().out)
+    (row,) = doc["families"]
+    assert row["family"] == "shipped"
+    assert row["traces"] == 2
+    assert row["policies"]["oracle"] <= min(row["policies"].values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,12 @@ import pytest
 
 from agents.sim.traces import load_trace, shipped_trace
 from evaluation.adaptive import AdaptiveSettings
+from evaluation.policies import oracle
 from evaluation.replay import LinkReplay
+from evaluation.replayer import Replayer
 from evaluation.run import POLICIES, evaluate_trace
+from evaluation.scenario import DOWNLINKS, UPLINKS
+from evaluation.timing import Network
 from tests.unit.evaluation.models import chain_model, dag_model, exit_model, scenario
 
 
@@ -118,3 +123,18 @@ def test_adaptive_defaults_are_the_production_defaults() -> None:
         replanning.confirmations,
         replanning.link_change,
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "uplink"),
+    [(chain_model, lambda: LinkReplay.from_trace(shipped_trace("norway_bus_1"))), (dag_model, _wild_trace)],
+    ids=["chain", "dag"],
+)
+def test_oracle_candidates_reach_the_exhaustive_optimum_of_every_request(model: Any, uplink: Any) -> None:
+    doc = scenario(model())
+    link = uplink()
+    result = evaluate_trace(doc, link, rate=2.0, policies=["oracle"])
+    replayer = Replayer(doc, Network.from_scenario(doc, dict.fromkeys((*UPLINKS, *DOWNLINKS), link)))
+    every_plan = itertools.product(("device", "edge", "cloud"), repeat=len(doc["model"]["layers"]))
+    exhaustive = oracle(replayer, result.requests, every_plan)
+    assert result.runs["oracle"].figures.latency_ms == pytest.approx(exhaustive.figures.latency_ms, rel=1e-12)

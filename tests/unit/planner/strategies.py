@@ -82,7 +82,11 @@ def scenario_docs(draw: st.DrawFn, dag: bool = False, max_layers: int = 5) -> di
             }
     constraints: dict[str, Any] = {}
     if draw(st.integers(0, 3)) == 0:
-        constraints["pin"] = {names[draw(st.integers(0, n - 1))]: draw(st.sampled_from(TIERS))}
+        pinned = draw(st.integers(0, n - 1))
+        listed = sorted(layers[pinned]["latency_ms"])
+        constraints["pin"] = {
+            names[pinned]: draw(st.sampled_from(listed if draw(st.integers(0, 4)) else TIERS))
+        }
     if draw(st.integers(0, 3)) == 0:
         constraints["tiers"] = draw(st.lists(st.sampled_from(TIERS), min_size=1, max_size=3, unique=True))
     return {

@@ -69,7 +69,7 @@ def check(doc: dict[str, Any], data: st.DataObject) -> None:
 
 
 @settings(
-    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -79,7 +79,7 @@ def test_chain_plan_is_the_brute_force_optimum(doc: dict[str, Any], data: st.Dat
 
 
 @settings(
-    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "80")),
+    max_examples=int(os.environ.get("PLANNER_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

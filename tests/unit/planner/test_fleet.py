@@ -31,17 +31,24 @@ def _one(bandwidth: dict[str, Any], rtt: dict[str, Any], d: int) -> dict[str, di
     }
 
 
-def _check(doc: dict[str, Any], seed: int, devices: int = 12) -> None:
+def _check(doc: dict[str, Any], seed: int, devices: int = 12, limit: float | None = None) -> None:
     try:
         scn = parse_scenario(doc)
     except ScenarioError:
         return
     bandwidth, rtt = _links(seed, devices, sorted(scn.links))
+    if limit is not None:
+        free = plan_fleet(scn, bandwidth, rtt)
+        scn = scn.with_objective(scn.minimize, max_latency_ms=float(np.quantile(free.latency_ms, limit)))
     fleet = plan_fleet(scn, bandwidth, rtt)
     key = OBJECTIVE[scn.minimize]
     for d in range(devices):
         mine = scn.with_links(_one(bandwidth, rtt, d))
-        alone = plan(mine)
+        try:
+            alone = plan(mine)
+        except ScenarioError:
+            assert not fleet.feasible[d]
+            continue
         assert getattr(fleet, key)[d] == pytest.approx(getattr(alone, key), rel=1e-6, abs=1e-12)
         figures = evaluate(mine, dict(zip(scn.layer_names, fleet.tiers[d], strict=True)))
         assert fleet.latency_ms[d] == pytest.approx(figures.latency_ms, rel=1e-9)
@@ -54,6 +61,14 @@ def _check(doc: dict[str, Any], seed: int, devices: int = 12) -> None:
 @given(doc=scenario_docs(), seed=st.integers(0, 1000))
 def test_fleet_chain_plans_equal_scalar_plans(doc: dict[str, Any], seed: int) -> None:
     _check(copy.deepcopy(doc), seed)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=scenario_docs(), seed=st.integers(0, 1000), quantile=st.sampled_from([0.0, 0.3, 0.7]))
+def test_fleet_chain_plans_under_a_latency_limit_equal_scalar_plans(
+    doc: dict[str, Any], seed: int, quantile: float
+) -> None:
+    _check(copy.deepcopy(doc), seed, devices=16, limit=quantile)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
