@@ -29,7 +29,6 @@ _UNIT = """\
 # Written by `continuum agent install`; `continuum agent uninstall` removes it.
 [Unit]
 Description=Continuum device agent (capabilities and network state over MQTT)
-Documentation=man:systemd.exec(5)
 After=network-online.target
 Wants=network-online.target
 StartLimitIntervalSec=300

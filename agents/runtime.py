@@ -13,8 +13,9 @@ import logging
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agents.buffer import TelemetryBuffer
 from agents.device_classes import detect_device_class, device_class
@@ -22,6 +23,7 @@ from agents.plans import PlanStore
 from agents.probes.active import ActiveProbe
 from agents.probes.capabilities import HostBirth
 from agents.probes.network import LinkMonitor, default_interface, link_type
+from agents.probes.passive import observe_inference
 from agents.probes.system import InferenceRecorder, SystemSampler
 from agents.profiling import profile_present_model
 from agents.sdnotify import Notifier
@@ -81,11 +83,18 @@ class Agent:
 
     settings: AgentSettings
     session: DeviceSession
+    connection: MqttConnection
     links: LinkMonitor
     buffer: TelemetryBuffer
     ticker: MiscTicker
     notifier: Notifier
     active_probe: ActiveProbe | None = None
+    inference: InferenceRecorder = field(default_factory=InferenceRecorder)
+
+    def observe_inference(self, result: Any) -> None:
+        """Feed one finished request of the data plane (an `agents.inference.InferenceResult`) into the
+        telemetry statistics and the passive uplink estimates."""
+        observe_inference(result, self.links, self.inference, asyncio.get_running_loop().time())
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until `stop` is set or SIGTERM/SIGINT arrives, then shut down cleanly."""
@@ -108,7 +117,11 @@ class Agent:
             while True:
                 if probing is None or probing.done():
                     probing = asyncio.create_task(self._probe_round(loop.time()), name="probes")
-                self.session.tick(loop.time())
+                try:
+                    self.session.tick(loop.time())
+                except Exception:  # one bad sample must not end telemetry for good
+                    self.session.counters["telemetry_errors"] += 1
+                    log.exception("building telemetry failed")
                 deadline = max(deadline + interval, loop.time())  # late: skip ahead, never burst
                 await asyncio.sleep(deadline - loop.time())
         finally:
@@ -181,7 +194,8 @@ async def build(
             None, lambda: HostBirth(state_dir, device_class=klass, speed_factor=identity.speed_factor)
         )
     links = LinkMonitor(settings.probes.targets, settings.probes.timeout_s)
-    telemetry = HostTelemetry(links, SystemSampler(), InferenceRecorder())
+    recorder = InferenceRecorder()
+    telemetry = HostTelemetry(links, SystemSampler(), recorder)
     buffer = TelemetryBuffer(
         state_dir / "buffer.sqlite3", settings.buffer.max_messages, settings.buffer.ttl_s, time.time
     )
@@ -210,4 +224,6 @@ async def build(
         interval_s=probes.active_interval_s,
         timeout_s=max(5.0, probes.timeout_s * 5),
     )
-    return Agent(settings, session, links, buffer, ticker, notifier or Notifier(), active)
+    return Agent(
+        settings, session, connection, links, buffer, ticker, notifier or Notifier(), active, recorder
+    )

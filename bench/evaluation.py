@@ -8,8 +8,9 @@ mahimahi files are GPL and read only here), else the small traces shipped in age
 - `norway-3g`, `oboe`, `fcc`: downlink application throughput standing in for the uplink (and downlink).
 - `shipped`: agents/sim/data, when nothing else is there.
 
-Each family is sampled evenly (sorted names, every k-th) to at most `--max-per-family` traces; every model in
-`--models` is evaluated on each. Figures are as measured on this run; nothing is tuned to them.
+Each family but mahimahi-up is sampled evenly (sorted names, every k-th) to at most `--max-per-family`
+traces; every model in `--models` is evaluated on each, for every class in `--device-classes`. Figures
+are as measured on this run; nothing is tuned to them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Family", "discover_families", "main"]
+
+PROPOSED = ("telemetry_interval_s=1", "passive_sample_s=0.25")
+"""The parameter change this evaluation proposes (docs/evaluation.md): 1 s telemetry and in-flight samples."""
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "traces"
 SHIPPED = Path(__file__).resolve().parents[1] / "agents" / "sim" / "data"
@@ -60,7 +64,7 @@ def discover_families(root: Path, limit: int) -> list[Family]:
         down = up.with_suffix(".down")
         mahimahi.append((up, down if down.is_file() else None))
     if mahimahi:
-        families.append(Family("mahimahi-up", tuple(_sample(mahimahi, limit)), "real uplink (LTE/UMTS/EVDO)"))
+        families.append(Family("mahimahi-up", tuple(mahimahi), "real uplink (LTE/UMTS/EVDO), every trace"))
     norway = _files(root / "pensieve-norway-fcc" / "cooked_test_traces", "norway_*")
     if norway:
         pairs = tuple((p, None) for p in _sample(norway, limit))
@@ -113,6 +117,14 @@ def _evaluate_family(
         all(e.runs["adaptive"].summary().mean_ms < e.runs[p].summary().mean_ms for p in single if p in e.runs)
         for e in evaluations
     ]
+    no_worse = [
+        all(
+            e.runs["adaptive"].summary().mean_ms <= e.runs[p].summary().mean_ms * (1 + 1e-9)
+            for p in single
+            if p in e.runs
+        )
+        for e in evaluations
+    ]
     extra: dict[str, Any] = {}
     if tuned_means:
         extra["adaptive_tuned"] = {
@@ -134,6 +146,7 @@ def _evaluate_family(
         "switches_per_trace": statistics.fmean(e.runs["adaptive"].summary().switches for e in evaluations),
         "adaptive_over_oracle": summary.get("adaptive_over_oracle", {}),
         "adaptive_ahead_of_every_single_tier_share": sum(ahead_all) / len(ahead_all),
+        "adaptive_no_worse_than_every_single_tier_share": sum(no_worse) / len(no_worse),
         "per_trace": [
             {"trace": e.trace, **{n: r.summary().mean_ms for n, r in e.runs.items()}} for e in evaluations
         ],
@@ -143,13 +156,24 @@ def _evaluate_family(
 def _table(rows: list[dict[str, Any]]) -> str:
     policies = ("device_only", "edge_only", "cloud_only", "static_split", "adaptive", "oracle")
     tuned = any("adaptive_tuned" in row for row in rows)
-    header = ["family", "model", "traces", *policies, "adapt/oracle", "within10%", "ahead-all"]
+    header = [
+        "device",
+        "family",
+        "model",
+        "traces",
+        *policies,
+        "adapt/oracle",
+        "within10%",
+        "ahead-all",
+        "<=all",
+    ]
     if tuned:
         header += ["tuned", "tuned/oracle"]
     lines = [header]
     for row in rows:
         ratio = row["adaptive_over_oracle"]
         line = [
+            row["device_class"],
             row["family"],
             row["model"],
             str(row["traces"]),
@@ -157,6 +181,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"{ratio.get('mean', float('nan')):.3f}",
             f"{ratio.get('within_10pct_share', float('nan')) * 100:.0f}%",
             f"{row['adaptive_ahead_of_every_single_tier_share'] * 100:.0f}%",
+            f"{row['adaptive_no_worse_than_every_single_tier_share'] * 100:.0f}%",
         ]
         if tuned:
             extra = row.get("adaptive_tuned", {})
@@ -177,33 +202,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of trace families")
     parser.add_argument("--models", default="alexnet,resnet18,mobilenetv2", help="comma-separated zoo models")
-    parser.add_argument("--device-class", default="rpi4")
+    parser.add_argument(
+        "--device-classes", default="rpi4,rpi4-noneon", help="comma-separated device classes (agents table)"
+    )
     parser.add_argument("--rate", type=float, default=1.0, help="requests per second")
-    parser.add_argument("--max-per-family", type=int, default=8, help="traces per family (0: all)")
+    parser.add_argument(
+        "--max-per-family",
+        type=int,
+        default=4,
+        help="traces per family (0: all; mahimahi-up is always whole)",
+    )
     parser.add_argument(
         "--tuned",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="also run adaptive with these overrides (a proposed parameter set), reported side by side",
+        help="also run adaptive with these overrides, side by side (default: the proposed "
+        f"{' '.join(PROPOSED)})",
     )
+    parser.add_argument("--no-tuned", action="store_true", help="skip the side-by-side tuned adaptive run")
     args = parser.parse_args(argv)
     families = discover_families(args.data, args.max_per_family)
     settings = AdaptiveSettings()
-    tuned = settings.with_overrides(args.tuned) if args.tuned else None
+    tuned = None if args.no_tuned else settings.with_overrides(args.tuned or PROPOSED)
     rows = []
-    for family in families:
-        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-            rows.append(_evaluate_family(family, model, args.device_class, args.rate, settings, tuned))
-            if not args.json:
-                print(f"  {family.name} / {model}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
+    classes = [c.strip() for c in args.device_classes.split(",") if c.strip()]
+    for device_class in classes:
+        for family in families:
+            for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+                rows.append(_evaluate_family(family, model, device_class, args.rate, settings, tuned))
+                if not args.json:
+                    took = rows[-1]["seconds"]
+                    print(f"  {device_class} / {family.name} / {model}: {took:.1f} s", file=sys.stderr)
     result = {
         "area": "evaluation",
         "data": str(args.data) if args.data.is_dir() else "shipped",
         "rate_per_s": args.rate,
-        "device_class": args.device_class,
+        "device_classes": classes,
         "settings": settings.to_json(),
-        "tuned_settings": tuned.to_json() if tuned is not None else None,
+        "tuned_overrides": list(args.tuned or PROPOSED) if tuned is not None else None,
         "families": rows,
     }
     if args.json:

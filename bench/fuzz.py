@@ -9,15 +9,18 @@ tests/fuzz drive the same checks with shrinking; this module is the fast, high-v
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import random
+import subprocess
 import time
 import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench import fuzzgen
 
@@ -34,6 +37,9 @@ class Target:
     name: str
     generate: Callable[[random.Random], object]
     check: Callable[[object], str]
+    close: Callable[[], None] | None = None
+    weight: float = 1.0
+    """Share of the cases relative to other targets (network round trips are slower than parsing)."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,68 @@ def _agent_command_check() -> Callable[[object], str]:
     return check
 
 
+CANONICAL_CODES = frozenset(
+    {"OK", "INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "OUT_OF_RANGE", "RESOURCE_EXHAUSTED",
+     "UNAUTHENTICATED", "PERMISSION_DENIED"}
+)  # fmt: skip
+"""Status codes an Operator handler may answer hostile input with (never INTERNAL, UNKNOWN, a hang)."""
+
+
+class OperatorStack:
+    """A Mosquitto and a real `continuum orchestrator` child process whose gRPC API is fuzzed."""
+
+    TOKEN = "fuzz-operator-token"
+
+    def __init__(self) -> None:
+        import tempfile
+
+        import grpc
+
+        from bench.soak import start_mosquitto, start_orchestrator
+        from protos.v1 import operator_pb2_grpc
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="continuum-fuzz-")
+        workdir = Path(self._tmp.name)
+        self._children: list[subprocess.Popen[bytes]] = []
+        broker, port = start_mosquitto(workdir)
+        self._children.append(broker)
+        orchestrator, _, grpc_port = start_orchestrator(workdir, f"127.0.0.1:{port}", self.TOKEN, "fuzz")
+        self._children.append(orchestrator)
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+        self.stub = operator_pb2_grpc.OperatorStub(self._channel)
+
+    def check(self, case: object) -> str:
+        """Call the handler; a non-canonical status code is a crash."""
+        import grpc
+
+        assert isinstance(case, tuple)
+        method: str = case[0]
+        request: object = case[1]
+        with_token: bool = case[2]
+        metadata = (("authorization", f"Bearer {self.TOKEN}"),) if with_token else None
+        try:
+            getattr(self.stub, method)(request, timeout=10, metadata=metadata)
+            code = "OK"
+        except grpc.RpcError as exc:
+            code = exc.code().name
+        if code not in CANONICAL_CODES:
+            raise AssertionError(f"{method} answered {code}")
+        return "accepted" if code == "OK" else f"rejected:{code.lower()}"
+
+    def close(self) -> None:
+        """Stop the orchestrator and the broker."""
+        self._channel.close()
+        for child in reversed(self._children):
+            child.terminate()
+            child.wait(timeout=15)
+        self._tmp.cleanup()
+
+
+def _operator_target() -> Target:
+    stack = OperatorStack()
+    return Target("operator.grpc", fuzzgen.operator_call, stack.check, stack.close, weight=0.25)
+
+
 def _available(module: str) -> str | None:
     """None when `module` imports, else why not (a target whose code has not landed is reported, not run)."""
     import importlib
@@ -200,7 +268,7 @@ def _available(module: str) -> str | None:
     return None
 
 
-def targets() -> tuple[list[Target], dict[str, str]]:
+def targets(with_grpc: bool = True) -> tuple[list[Target], dict[str, str]]:
     """The targets whose code exists in this tree, and the others with the reason they cannot run."""
     candidates: list[
         tuple[str, str, Callable[[random.Random], object], Callable[[], Callable[[object], str]]]
@@ -218,12 +286,20 @@ def targets() -> tuple[list[Target], dict[str, str]]:
             ready.append(Target(name, generate, make_check()))
         else:
             missing[name] = why
+    if with_grpc:
+        try:
+            ready.append(_operator_target())
+        except (ImportError, OSError, RuntimeError, TimeoutError) as exc:
+            missing["operator.grpc"] = f"cannot start a broker and an orchestrator: {exc}"
     return ready, missing
 
 
-def run_fuzz(cases: int, seed: int = 0, only: Sequence[str] = ()) -> FuzzReport:
-    """Run `cases` inputs spread evenly over the available targets (or those named in `only`)."""
-    available, missing = targets()
+def run_fuzz(cases: int, seed: int = 0, only: Sequence[str] = (), with_grpc: bool = True) -> FuzzReport:
+    """Run `cases` inputs spread evenly over the available targets (or those named in `only`).
+
+    `with_grpc` starts Mosquitto and an orchestrator process to fuzz the real Operator gRPC API.
+    """
+    available, missing = targets(with_grpc and (not only or "operator.grpc" in only))
     chosen = [t for t in available if not only or t.name in only]
     report = FuzzReport(seed=seed, unavailable=missing)
     if not chosen:
@@ -238,15 +314,20 @@ def run_fuzz(cases: int, seed: int = 0, only: Sequence[str] = ()) -> FuzzReport:
             _run_targets(chosen, cases, seed, report)
     finally:
         logging.disable(logging.NOTSET)
+        for target in available:
+            if target.close is not None:
+                target.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _run_targets(chosen: Sequence[Target], cases: int, seed: int, report: FuzzReport) -> None:
-    for index, target in enumerate(chosen):
+    weights = sum(t.weight for t in chosen)
+    shares = [int(cases * t.weight / weights) for t in chosen]
+    shares[0] += cases - sum(shares)
+    for index, (target, share) in enumerate(zip(chosen, shares, strict=True)):
         rng = random.Random(seed * 1_000_003 + index)
         counts: Counter[str] = Counter()
-        share = cases // len(chosen) + (1 if index < cases % len(chosen) else 0)
         for _ in range(share):
             case = target.generate(rng)
             try:
@@ -287,9 +368,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000, help="inputs in total (default 100000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; a crash reproduces with it")
     parser.add_argument("--target", action="append", default=[], help="only this target (repeat)")
+    parser.add_argument(
+        "--no-grpc",
+        action="store_true",
+        help="skip the Operator API target (it starts Mosquitto and an orchestrator)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
-    report = run_fuzz(args.cases, args.seed, args.target)
-    print(render(report))
+    report = run_fuzz(args.cases, args.seed, args.target, with_grpc=not args.no_grpc)
+    if args.json:
+        document = {
+            "cases": report.cases,
+            "crashes": len(report.crashes),
+            "seconds": round(report.seconds, 2),
+            "seed": report.seed,
+            "outcomes": {name: dict(sorted(counts.items())) for name, counts in report.outcomes.items()},
+            "rejected_by_reason": dict(sorted(report.rejected_by_reason().items())),
+            "crash_samples": [vars(c) for c in report.crashes[:20]],
+            "not_run": report.unavailable,
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(render(report))
     return 1 if report.crashes else 0
 
 

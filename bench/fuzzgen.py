@@ -432,3 +432,51 @@ def scenario_reason(message: str) -> str:
         if needle in message:
             return reason
     return "other"
+
+
+def _big_id(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.005:
+        return "d" * 1_000_000
+    if roll < 0.1:
+        return "d" * rng.choice((129, 10_000))
+    return _wire_id(rng)
+
+
+def operator_call(rng: random.Random) -> tuple[str, Message, bool]:
+    """A hostile unary Operator call: (method, request, whether to send the operator token)."""
+    from protos.v1 import operator_pb2 as op
+
+    method = rng.choice(
+        ("ListDevices", "GetDevice", "ListTiers", "ListEvents", "PinPlan", "UnpinPlan", "DrainDevice",
+         "DrainSite", "Replan", "RequestRebirth")
+    )  # fmt: skip
+    request: Message
+    if method == "ListDevices":
+        request = op.ListDevicesRequest(fleet=_big_id(rng), state=_wire_id(rng))
+    elif method == "GetDevice":
+        request = op.GetDeviceRequest(device_id=_big_id(rng))
+    elif method == "ListTiers":
+        request = op.ListTiersRequest()
+    elif method == "ListEvents":
+        request = op.ListEventsRequest(
+            device_id=_big_id(rng), kind=_wire_id(rng), limit=rng.choice(HOSTILE_UINTS),
+            after_id=rng.choice((0, -1, 2**63 - 1, -(2**63))),
+        )  # fmt: skip
+    elif method == "PinPlan":
+        count = rng.choice((0, 1, 11, 11, 11, 5000)) if rng.random() > 0.005 else 2_000_000
+        tiers = [rng.choice(("device", "edge", "cloud", "", "mars")) for _ in range(min(count, 50))]
+        request = op.PinPlanRequest(
+            device_id=_big_id(rng), model=_big_id(rng), tiers=tiers * (count // 50 or 1)
+        )
+    elif method == "UnpinPlan":
+        request = op.UnpinPlanRequest(device_id=_big_id(rng), model=_big_id(rng))
+    elif method == "DrainDevice":
+        request = op.DrainDeviceRequest(device_id=_big_id(rng), drained=rng.random() < 0.5)
+    elif method == "DrainSite":
+        request = op.DrainSiteRequest(site=_big_id(rng), drained=rng.random() < 0.5)
+    elif method == "Replan":
+        request = op.ReplanRequest(device_id=_big_id(rng) if rng.random() < 0.7 else "")
+    else:
+        request = op.RebirthRequest(device_id=_big_id(rng))
+    return method, request, rng.random() < 0.6

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["SoakReport", "main", "run_soak"]
+__all__ = ["SoakReport", "main", "run_soak", "start_mosquitto", "start_orchestrator"]
 
 FLEET = "soak"
 
@@ -91,7 +91,8 @@ def _wait_port(port: int, timeout_s: float = 60.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s:.0f} s")
 
 
-def _start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A Mosquitto child process on a free loopback port (anonymous; for benchmarks only)."""
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(binary).exists():
         raise RuntimeError("mosquitto is not installed; pass --broker HOST:PORT or apt-get install mosquitto")
@@ -107,11 +108,14 @@ def _start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     return process, port
 
 
-def _start_orchestrator(workdir: Path, broker: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_orchestrator(
+    workdir: Path, broker: str, token: str = "", fleet: str = FLEET
+) -> tuple[subprocess.Popen[bytes], int, int]:
+    """`continuum orchestrator` as a child process; returns it with its metrics and gRPC ports."""
     metrics_port, grpc_port = _free_port(), _free_port()
     config = {
-        "mqtt": {"broker": broker, "fleets": [FLEET], "status_fleets": [FLEET]},
-        "api": {"port": grpc_port},
+        "mqtt": {"broker": broker, "fleets": [fleet], "status_fleets": [fleet]},
+        "api": {"port": grpc_port, "operator_tokens": [token] if token else []},
         "metrics": {"port": metrics_port},
     }
     path = workdir / "orchestrator.json"
@@ -120,7 +124,8 @@ def _start_orchestrator(workdir: Path, broker: str) -> tuple[subprocess.Popen[by
     argv = [sys.executable, "-m", "cli.main", "orchestrator", "--config", str(path), "--log-level", "WARNING"]
     process = subprocess.Popen(argv, stdout=log, stderr=log)
     _wait_port(metrics_port)
-    return process, metrics_port
+    _wait_port(grpc_port)
+    return process, metrics_port, grpc_port
 
 
 def _scrape(port: int) -> dict[str, float]:
@@ -154,7 +159,7 @@ def _quantile_ms(metrics: dict[str, float], name: str, q: float) -> tuple[float,
     for upper, cumulative in buckets:
         if cumulative >= rank:
             if upper == float("inf"):
-                return lower * 1000.0, total
+                return float("inf"), total  # beyond the top bucket: only a lower bound is known
             inside = max(cumulative - below, 1e-12)
             return (lower + (upper - lower) * (rank - below) / inside) * 1000.0, total
         lower, below = upper, cumulative
@@ -172,7 +177,8 @@ async def _soak(report: SoakReport, broker: str, metrics_port: int, pid: int, in
     started = time.monotonic()
     await fleet.start()
     await fleet.wait_online(min(120.0, report.duration_s))
-    warm_until = started + max(10.0, report.duration_s * 0.1)
+    # Warm-up: per-device link histories (60 samples) fill in the first minute; RSS growth counts after it.
+    warm_until = started + min(report.duration_s / 2, max(60.0, report.duration_s * 0.2))
     sample_every = max(1.0, report.duration_s / 60)
     try:
         while (now := time.monotonic()) - started < report.duration_s:
@@ -207,10 +213,10 @@ def run_soak(
         children: list[subprocess.Popen[bytes]] = []
         try:
             if broker is None:
-                mosquitto, port = _start_mosquitto(workdir)
+                mosquitto, port = start_mosquitto(workdir)
                 children.append(mosquitto)
                 broker = f"127.0.0.1:{port}"
-            orchestrator, metrics_port = _start_orchestrator(workdir, broker)
+            orchestrator, metrics_port, _ = start_orchestrator(workdir, broker)
             children.append(orchestrator)
             asyncio.run(_soak(report, broker, metrics_port, orchestrator.pid, interval_s))
             time.sleep(2.0)  # let the orchestrator drain what is in flight
@@ -241,6 +247,10 @@ def run_soak(
     return report
 
 
+def _ms(value: float) -> str:
+    return "beyond the top bucket" if value == float("inf") else f"{value:.1f} ms"
+
+
 def render(report: SoakReport) -> str:
     """The human-readable summary."""
     mib = 1024 * 1024
@@ -262,7 +272,7 @@ def render(report: SoakReport) -> str:
             f"dropped queue-full {report.dropped_queue_full}",
             f"  orchestrator RSS {report.rss_start_bytes / mib:.1f} MiB after warm-up -> "
             f"{report.rss_end_bytes / mib:.1f} MiB ({report.rss_growth_percent:+.1f} %)",
-            f"  decision latency p50 {report.decision_p50_ms:.1f} ms, p99 {report.decision_p99_ms:.1f} ms "
+            f"  decision latency p50 {_ms(report.decision_p50_ms)}, p99 {_ms(report.decision_p99_ms)} "
             f"({report.decisions} decisions; interpolated in histogram buckets)",
         ]
     )
@@ -280,7 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run_soak(args.devices, args.duration, args.broker, args.interval)
     if args.json:
         extra = {"telemetry_lost": report.telemetry_lost, "births_lost": report.births_lost}
-        print(json.dumps({**asdict(report), **extra}, indent=2))
+        document = {k: (None if v == float("inf") else v) for k, v in {**asdict(report), **extra}.items()}
+        print(json.dumps(document, indent=2))
     else:
         print(render(report))
     return 0

@@ -33,7 +33,7 @@ from protos import PROTOCOL_VERSION
 from protos.topics import device_wildcard, orchestrator_topic
 from protos.v1 import control_pb2, operator_pb2
 
-__all__ = ["Orchestrator", "build", "shard_spec"]
+__all__ = ["Orchestrator", "TierLoad", "build", "shard_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,16 @@ def shard_spec(settings: OrchestratorSettings) -> ShardSpec:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TierLoad:
+    """A site's load as the data plane last reported it."""
+
+    workers: int
+    capacity: int
+    queue_depth: int
+    utilisation: float | None
+
+
 @dataclass
 class Orchestrator:
     """One running orchestrator: its parts and their lifecycle."""
@@ -83,6 +93,7 @@ class Orchestrator:
     api: OperatorServer | None = None
     metrics_server: object | None = None
     drained_sites: set[str] = field(default_factory=set)
+    tier_loads: dict[tuple[str, str], TierLoad] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _ray: object | None = None
     started_s: float = 0.0
@@ -232,12 +243,37 @@ class Orchestrator:
         """Devices by state as of the last sweep (read by the metrics thread)."""
         return dict(self.loop.state_counts) if self.loop is not None else {}
 
+    def _load(self, tier: str, site: str) -> TierLoad:
+        configured = next(t for t in self.settings.tiers if (t.tier, t.site) == (tier, site))
+        return self.tier_loads.get(
+            (tier, site), TierLoad(configured.workers, configured.capacity, configured.queue_depth, None)
+        )
+
     def plan_context(self) -> PlanContext:
-        """Queueing delay per (tier, site) from configured queue depth, and drained sites."""
-        queue: dict[tuple[str, str], float] = {
-            (t.tier, t.site): t.queue_depth * t.service_ms / max(1, t.capacity) for t in self.settings.tiers
-        }
+        """Queueing delay per (tier, site) from the latest load (reported, else configured), drained sites."""
+        queue: dict[tuple[str, str], float] = {}
+        for t in self.settings.tiers:
+            load = self._load(t.tier, t.site)
+            queue[(t.tier, t.site)] = load.queue_depth * t.service_ms / max(1, load.capacity)
         return PlanContext(queue_ms=queue, drained_sites=frozenset(self.drained_sites))
+
+    async def report_tier_load(
+        self,
+        tier: str,
+        site: str,
+        workers: int,
+        capacity: int,
+        queue_depth: int,
+        utilisation: float | None = None,
+    ) -> None:
+        """The data plane reports a site's load; plans are redone when its queueing delay moved."""
+        if not any((t.tier, t.site) == (tier, site) for t in self.settings.tiers):
+            raise KeyError(f"no configured {tier} site {site!r}; add it under `tiers`")
+        before = self.plan_context().queue_ms
+        self.tier_loads[(tier, site)] = TierLoad(workers, capacity, queue_depth, utilisation)
+        after = self.plan_context().queue_ms
+        if abs(after[(tier, site)] - before[(tier, site)]) >= 0.5:
+            await self._apply_context()
 
     async def _apply_context(self) -> None:
         out = await self.fleet.set_context(self.plan_context(), time.time())
@@ -245,20 +281,26 @@ class Orchestrator:
             self.loop.dispatch(out)
 
     def tiers(self) -> list[operator_pb2.TierView]:
-        """Configured tiers with their load and drain state."""
-        return [
-            operator_pb2.TierView(
-                tier=t.tier,
-                site=t.site,
-                workers=t.workers,
-                capacity=t.capacity,
-                queue_depth=t.queue_depth,
-                utilisation=min(1.0, t.queue_depth / max(1, t.capacity)),
-                cost_per_hour=t.cost_per_hour,
-                drained=t.site in self.drained_sites,
+        """Tiers with their latest load (reported by the data plane, else configured) and drain state."""
+        views = []
+        for t in self.settings.tiers:
+            load = self._load(t.tier, t.site)
+            utilisation = load.utilisation
+            if utilisation is None:
+                utilisation = min(1.0, load.queue_depth / max(1, load.capacity))
+            views.append(
+                operator_pb2.TierView(
+                    tier=t.tier,
+                    site=t.site,
+                    workers=load.workers,
+                    capacity=load.capacity,
+                    queue_depth=load.queue_depth,
+                    utilisation=utilisation,
+                    cost_per_hour=t.cost_per_hour,
+                    drained=t.site in self.drained_sites,
+                )
             )
-            for t in self.settings.tiers
-        ]
+        return views
 
 
 def _handles(settings: OrchestratorSettings, spec: ShardSpec) -> tuple[list[ShardHandle], object | None]:

@@ -3,7 +3,9 @@
 This is the seam other parts plug into: a service is anything with `name`, `start()`, `stop()` and
 `describe()`. The data plane contributes its gateways and workers by exposing
 `orchestrator.dataplane.demo_services(context) -> list[Service]`; the demo appends them after the
-orchestrator and before the simulated fleet.
+orchestrator and before the simulated fleet. Once the orchestrator runs, `context.extras["orchestrator"]`
+holds it, so a data-plane service may call `await orchestrator.report_tier_load(tier, site, workers,
+capacity, queue_depth, utilisation)` to feed tier load into plans.
 """
 
 from __future__ import annotations

@@ -69,6 +69,9 @@ class ContinuumApp(App[None]):
         self._client: OperatorClient | None = None
         self.sub_title = settings.target + ("  [read-only]" if settings.read_only else "")
         self.refresh_cycles = 0
+        self.generation = 0
+        """Counts fleet snapshots applied: a change means a (re)connection, perhaps to a restarted
+        orchestrator whose event ids start again, so screens that page by id start over."""
 
     @property
     def client(self) -> OperatorClient:
@@ -137,6 +140,7 @@ class ContinuumApp(App[None]):
         if resynced:
             self.index.reset()
             self._pending_reset = False
+            self.generation += 1
         changed = self.index.apply(pending)
         if resynced and self.settings.freeze_gc_after_snapshot:
             del pending
@@ -182,7 +186,7 @@ class ContinuumApp(App[None]):
                 if read_only and binding.action.split("(")[0] in ACTION_NAMES:
                     continue
                 keys = binding.key_display or binding.key.replace("question_mark", "?").replace("slash", "/")
-                found.append((keys, binding.description))
+                found.append((keys, binding.tooltip or binding.description))
             return found
 
         title = getattr(screen, "HELP", "Continuum")

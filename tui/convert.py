@@ -57,7 +57,8 @@ def plan_info(msg: operator_pb2.PlanView) -> PlanInfo:
 
 
 def device_row(msg: operator_pb2.DeviceSummary) -> DeviceRow:
-    """A DeviceSummary as a DeviceRow; a negative battery (no battery) becomes None."""
+    """A DeviceSummary as a DeviceRow; a negative battery (no battery) becomes None, plans go by model name
+    (so the fleet table's plan column always shows the same model)."""
     return DeviceRow(
         id=msg.id,
         fleet=msg.fleet,
@@ -69,7 +70,7 @@ def device_row(msg: operator_pb2.DeviceSummary) -> DeviceRow:
         uplink_mbps=msg.uplink_mbps,
         battery_percent=msg.battery_percent if msg.battery_percent >= 0 else None,
         drained=msg.drained,
-        plans=tuple(plan_info(p) for p in msg.plans),
+        plans=tuple(plan_info(p) for p in sorted(msg.plans, key=lambda p: p.model)),
         uplink_history_mbps=tuple(msg.uplink_history_mbps),
         rtt_history_ms=tuple(msg.rtt_history_ms),
     )
@@ -113,7 +114,7 @@ def device_detail(msg: operator_pb2.DeviceDetail) -> DeviceDetail:
             )
             for link in msg.links
         ),
-        plans=tuple(plan_info(p) for p in msg.plans),
+        plans=tuple(plan_info(p) for p in sorted(msg.plans, key=lambda p: p.model)),
         events=tuple(event_info(e) for e in msg.recent_events),
         agent_version=msg.agent_version,
         bd_seq=msg.bd_seq,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 from tui.filtering import FleetFilter
 from tui.models import DeviceRow, FleetUpdate
@@ -25,16 +26,16 @@ def _battery(row: DeviceRow) -> tuple[float, str]:
 
 
 SORT_KEYS: Mapping[str, Callable[[DeviceRow], object]] = {
-    "device": lambda r: r.id,
-    "fleet": lambda r: (r.fleet, r.id),
-    "state": lambda r: (r.state, r.id),
-    "link": lambda r: (r.link_type, r.id),
-    "rtt": lambda r: (r.rtt_ms, r.id),
-    "uplink": lambda r: (r.uplink_mbps, r.id),
+    "device": attrgetter("id"),
+    "fleet": attrgetter("fleet", "id"),
+    "state": attrgetter("state", "id"),
+    "link": attrgetter("link_type", "id"),
+    "rtt": attrgetter("rtt_ms", "id"),
+    "uplink": attrgetter("uplink_mbps", "id"),
     "battery": _battery,
     "plan": lambda r: (tuple(t for p in r.plans for t in p.tiers), r.id),
     "latency": _latency,
-    "seen": lambda r: (r.last_seen_unix_ms, r.id),
+    "seen": attrgetter("last_seen_unix_ms", "id"),
 }
 """Sortable columns by name, with the key that orders them."""
 
@@ -48,13 +49,23 @@ class SortOrder:
 
 
 class FleetIndex:
-    """Every known device, the filter and sort order, and a cached view invalidated by changes."""
+    """Every known device, the filter and sort order, and a cached view invalidated by changes.
+
+    A refresh costs O(changes) plus one pass over the fleet: counts by state are kept up to date in
+    `apply()`, filter verdicts are cached per device until it changes, and each re-sort starts from the
+    previous order, which Timsort finishes in near-linear time when only some devices moved.
+    """
 
     def __init__(self) -> None:
         self._rows: dict[str, DeviceRow] = {}
         self._filter = FleetFilter()
         self._order = SortOrder()
         self._view: list[DeviceRow] | None = None
+        self._sorted_ids: list[str] = []
+        self._sorted_order: SortOrder | None = None
+        self._added: list[str] = []
+        self._verdicts: dict[str, bool] = {}
+        self._counts: Counter[str] = Counter()
         self.server_counts: Mapping[str, int] = {}
         self.snapshot_done = False
 
@@ -80,10 +91,22 @@ class FleetIndex:
         changed = 0
         for update in updates:
             if update.upsert is not None:
-                self._rows[update.upsert.id] = update.upsert
+                row = update.upsert
+                old = self._rows.get(row.id)
+                if old is None:
+                    self._added.append(row.id)
+                else:
+                    self._counts[old.state] -= 1
+                self._rows[row.id] = row
+                self._counts[row.state] += 1
+                self._verdicts.pop(row.id, None)
                 changed += 1
-            elif update.removed is not None and self._rows.pop(update.removed, None) is not None:
-                changed += 1
+            elif update.removed is not None:
+                old = self._rows.pop(update.removed, None)
+                if old is not None:
+                    self._counts[old.state] -= 1
+                    self._verdicts.pop(old.id, None)
+                    changed += 1
             if update.counts:
                 self.server_counts = update.counts
             if update.snapshot_done:
@@ -95,6 +118,10 @@ class FleetIndex:
     def reset(self) -> None:
         """Forget every device (a new watch stream starts with a full snapshot)."""
         self._rows.clear()
+        self._sorted_ids = []
+        self._added = []
+        self._verdicts.clear()
+        self._counts.clear()
         self._view = None
         self.snapshot_done = False
 
@@ -102,6 +129,7 @@ class FleetIndex:
         """Filter the view."""
         if fleet_filter != self._filter:
             self._filter = fleet_filter
+            self._verdicts.clear()
             self._view = None
 
     def set_order(self, order: SortOrder) -> None:
@@ -113,13 +141,38 @@ class FleetIndex:
     def view(self) -> list[DeviceRow]:
         """The filtered, sorted rows; cached until the next change, filter or sort."""
         if self._view is None:
-            rows: Iterable[DeviceRow] = self._rows.values()
-            if not self._filter.empty:
-                rows = [r for r in rows if self._filter.matches(r)]
-            key = SORT_KEYS.get(self._order.column, SORT_KEYS["device"])
-            self._view = sorted(rows, key=key, reverse=self._order.reverse)  # type: ignore[arg-type]
+            self._view = self._filtered(self._sorted())
         return self._view
 
+    def _sorted(self) -> list[DeviceRow]:
+        rows_by_id = self._rows
+        if self._sorted_order == self._order:
+            rows = [rows_by_id[i] for i in self._sorted_ids if i in rows_by_id]
+            rows += [rows_by_id[i] for i in dict.fromkeys(self._added) if i in rows_by_id]
+            rows = list({r.id: r for r in rows}.values()) if len(rows) > len(rows_by_id) else rows
+        else:
+            rows = list(rows_by_id.values())
+        key = SORT_KEYS.get(self._order.column, SORT_KEYS["device"])
+        rows.sort(key=key, reverse=self._order.reverse)  # type: ignore[arg-type]
+        self._sorted_ids = [r.id for r in rows]
+        self._sorted_order = self._order
+        self._added = []
+        return rows
+
+    def _filtered(self, rows: list[DeviceRow]) -> list[DeviceRow]:
+        fleet_filter = self._filter
+        if fleet_filter.empty:
+            return rows
+        verdicts = self._verdicts
+        kept = []
+        for row in rows:
+            verdict = verdicts.get(row.id)
+            if verdict is None:
+                verdict = verdicts[row.id] = fleet_filter.matches(row)
+            if verdict:
+                kept.append(row)
+        return kept
+
     def counts_by_state(self) -> dict[str, int]:
-        """How many known devices are in each state (computed here, so it always matches the table)."""
-        return dict(Counter(row.state for row in self._rows.values()))
+        """How many known devices are in each state (kept with the rows, so it always matches the table)."""
+        return {state: count for state, count in self._counts.items() if count > 0}

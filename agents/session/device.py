@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,12 +32,12 @@ from agents.session.protocol import (
     encode_death,
 )
 from agents.transport.backoff import Backoff
-from agents.transport.mqtt import ConnectFailed, Message, MqttConnection, NotConnected, Will
+from agents.transport.mqtt import ConnectFailed, Message, NotConnected, Will
 from protos import PROTOCOL_VERSION
 from protos.topics import device_topic, orchestrator_topic
 from protos.v1 import control_pb2 as pb
 
-__all__ = ["BirthSource", "DeviceIdentity", "DeviceSession", "TelemetrySource"]
+__all__ = ["BirthSource", "DeviceIdentity", "DeviceSession", "TelemetrySource", "Transport"]
 
 log = logging.getLogger("continuum.agent.session")
 COMMAND_MAX_AGE_MS = 3600_000
@@ -51,6 +52,41 @@ class DeviceIdentity:
     device_id: str
     site: str = ""
     agent_version: str = ""
+
+
+class Transport(Protocol):
+    """What the session needs of a connection (`agents.transport.mqtt.MqttConnection` in production)."""
+
+    on_message: Callable[[Message], None] | None
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is up."""
+        ...
+
+    async def connect(self, will: Will) -> None:
+        """Connect with this last will; ConnectFailed on failure."""
+        ...
+
+    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> int:
+        """Send now; NotConnected when offline."""
+        ...
+
+    async def publish_acked(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """Send at QoS 1 and wait for the PUBACK."""
+        ...
+
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        """Subscribe."""
+        ...
+
+    async def wait_closed(self) -> str:
+        """Wait for the connection to end; why it ended."""
+        ...
+
+    async def disconnect(self) -> None:
+        """Disconnect cleanly."""
+        ...
 
 
 class TelemetrySource(Protocol):
@@ -77,12 +113,12 @@ ProfileHandler = Callable[[pb.ProfileRequest], Awaitable[object]]
 
 
 class DeviceSession:
-    """The protocol state machine of one device around one `MqttConnection`."""
+    """The protocol state machine of one device around one connection (`Transport`)."""
 
     def __init__(
         self,
         identity: DeviceIdentity,
-        connection: MqttConnection,
+        connection: Transport,
         bdseq: BdSeqSource,
         birth: BirthSource,
         telemetry: TelemetrySource,
@@ -145,6 +181,7 @@ class DeviceSession:
                 self.counters["connect_failures"] += 1
                 await self._pause(f"{exc}", longest=not exc.retryable)
                 continue
+            log.info("%s: session up (bdSeq %d)", self.identity.device_id, bd)
             self.state, bd = SessionState(bd), None
             self.counters["sessions"] += 1
             started = loop.time()
@@ -236,7 +273,12 @@ class DeviceSession:
         if self.buffer is None:
             self.counters["telemetry_lost_offline"] += 1
             return
-        self.buffer.push(self.identity.device_id, self.topics["state"], telemetry.SerializeToString())
+        try:
+            self.buffer.push(self.identity.device_id, self.topics["state"], telemetry.SerializeToString())
+        except (sqlite3.Error, OSError) as exc:
+            self.counters["telemetry_lost_buffer_error"] += 1
+            log.error("%s: cannot store telemetry for replay: %s", self.identity.device_id, exc)
+            return
         self.counters["telemetry_buffered"] += 1
 
     async def _replay(self) -> None:

@@ -42,6 +42,7 @@ class SimulatedDevice:
     """One virtual device: its session, trace-driven telemetry and class."""
 
     session: DeviceSession
+    connection: MqttConnection
     telemetry: TraceTelemetry
     device_class: DeviceClass
     task: asyncio.Task[None] | None = None
@@ -133,7 +134,7 @@ class SimulatedFleet:
             if index == 0 and self.n_devices > 1:
                 # Learn the broker's MQTT version once instead of probing it from every device.
                 await self.wait_online(timeout_s=10.0)
-                protocol = device.session.connection.protocol or "auto"
+                protocol = device.connection.protocol or "auto"
         self._scheduler = asyncio.create_task(self._schedule(), name="sim-telemetry")
 
     def _make_device(
@@ -157,9 +158,10 @@ class SimulatedFleet:
             protocol=protocol,
         )
         telemetry = TraceTelemetry(trace, rng.uniform(0, trace.duration_s), rng.randrange(1 << 30))
+        connection = _GatedConnection(options, self._ticker, gate)
         session = DeviceSession(
             DeviceIdentity(self.fleet, device_id, self.site, agent_version()),
-            _GatedConnection(options, self._ticker, gate),
+            connection,
             MemoryBdSeq(bd_start),
             SimBirth(klass),
             telemetry,
@@ -167,7 +169,7 @@ class SimulatedFleet:
             buffer=self._buffer,
             backoff=Backoff(0.5, 15.0),
         )
-        device = SimulatedDevice(session, telemetry, klass)
+        device = SimulatedDevice(session, connection, telemetry, klass)
         device.task = asyncio.create_task(session.run(), name=f"sim-{device_id}")
         return device
 
@@ -188,7 +190,11 @@ class SimulatedFleet:
         while True:
             now = loop.time()
             for device in self.devices[slot::_SLOTS]:
-                device.session.tick(now)
+                try:
+                    device.session.tick(now)
+                except Exception:  # one device's failure must not stop the fleet
+                    device.session.counters["telemetry_errors"] += 1
+                    log.exception("%s: building telemetry failed", device.device_id)
                 self.ticks += 1
             slot = (slot + 1) % _SLOTS
             deadline += slot_s

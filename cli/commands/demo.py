@@ -132,7 +132,7 @@ def _data_plane_services(context: Any) -> list[Any]:
     return list(factory(context)) if factory is not None else []
 
 
-def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any]:
+def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any, Any]:
     from orchestrator.mqtt.embedded import EmbeddedBroker
     from orchestrator.services import DemoContext
     from orchestrator.settings import split_host_port
@@ -170,7 +170,7 @@ def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any]:
     services.append(
         _FleetService(host, port, context.fleet, args.devices, args.telemetry_interval, context.site)
     )
-    return services, orchestrator
+    return services, orchestrator, context
 
 
 async def _tui(target: str, token: str) -> bool:
@@ -185,7 +185,7 @@ async def _tui(target: str, token: str) -> bool:
 
 async def _main(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(16)
-    services, orchestrator = _services(args, token)
+    services, orchestrator, context = _services(args, token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -197,6 +197,8 @@ async def _main(args: argparse.Namespace) -> int:
             print(f"starting {service.name} ...", flush=True)
             await service.start()
             started.append(service)
+            if service is orchestrator:
+                context.extras["orchestrator"] = orchestrator.app
             if stop.is_set():
                 break
         for service in started:

@@ -10,7 +10,7 @@ gRPC deadline and the header's absolute `deadline_unix_ms`, and it is passed on 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import NoReturn, Protocol
 
 import grpc
@@ -57,12 +57,15 @@ class HopGateway(pb_grpc.InferenceHopServicer):
         next_hops: Mapping[str, str] | None = None,
         site: str | None = None,
         max_request_bytes: int = 256 * 1024 * 1024,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.tier = tier
         self.site = site
         self.executor = executor
         self.next_hops = dict(next_hops or {})
         self.max_request_bytes = max_request_bytes
+        self.observe = observe
+        """Called with (tier, status code name, seconds) after every hop (metrics)."""
         self._channels: dict[str, grpc.aio.Channel] = {}
         self.requests = 0
 
@@ -77,8 +80,27 @@ class HopGateway(pb_grpc.InferenceHopServicer):
         request_iterator: AsyncIterator[pb.HopMessage],
         context: grpc.aio.ServicerContext[pb.HopMessage, pb.HopMessage],
     ) -> AsyncIterator[pb.HopMessage]:
-        """Serve one hop: read header and chunks, run the stage, forward or reply."""
+        """Serve one hop and report its status code and duration to `observe`."""
         self.requests += 1
+        start = time.perf_counter()
+        code = "OK"
+        try:
+            async for message in self._serve(request_iterator, context):
+                yield message
+        except BaseException:
+            status = context.code()
+            code = status.name if isinstance(status, grpc.StatusCode) else "CANCELLED"
+            raise
+        finally:
+            if self.observe is not None:
+                self.observe(self.tier, code, time.perf_counter() - start)
+
+    async def _serve(
+        self,
+        request_iterator: AsyncIterator[pb.HopMessage],
+        context: grpc.aio.ServicerContext[pb.HopMessage, pb.HopMessage],
+    ) -> AsyncIterator[pb.HopMessage]:
+        """Read header and chunks, run the stage, forward or reply."""
         header, tensors = await self._receive(request_iterator, context)
         tiers = tuple(header.tiers)
         route = list(header.route)

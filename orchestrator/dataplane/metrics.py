@@ -2,7 +2,9 @@
 
 `continuum_inference_requests_total{model, placement, outcome}` counts served requests (placement: the tiers
 used in order, e.g. `device+edge+cloud`; outcome: ok, fallback, error, lost);
-`continuum_inference_latency_seconds{model, placement}` is their end-to-end latency. A collector reports each
+`continuum_inference_latency_seconds{model, placement}` is their end-to-end latency;
+`continuum_dataplane_hops_total{tier, code}` and `continuum_dataplane_hop_duration_seconds{tier}` describe the
+gateways' side. A collector reports each
 tier worker's requests in flight and queue depth at scrape time.
 """
 
@@ -39,6 +41,25 @@ class DataPlaneMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+
+        self.hops = Counter(
+            "continuum_dataplane_hops",
+            "InferenceHop calls served by the tier gateways, by tier and gRPC status code.",
+            ["tier", "code"],
+            registry=registry,
+        )
+        self.hop_seconds = Histogram(
+            "continuum_dataplane_hop_duration_seconds",
+            "Time a tier gateway spent on one hop, including everything downstream of it.",
+            ["tier"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def observe_hop(self, tier: str, code: str, seconds: float) -> None:
+        """Count one gateway hop by its status code and time it."""
+        self.hops.labels(tier, code).inc()
+        self.hop_seconds.labels(tier).observe(seconds)
 
     def observe(self, model: str, placement: str, outcome: str, latency_s: float) -> None:
         """Count one request; its latency is recorded unless it was lost."""

@@ -42,7 +42,11 @@ class DataPlaneSettings:
     max_queue: int = 8
     """Stages allowed to wait per actor before the gateway answers RESOURCE_EXHAUSTED."""
     host: str = "127.0.0.1"
-    """Interface the gateways listen on (port 0: a free port each)."""
+    """Interface the gateways listen on."""
+    edge_port: int = 0
+    """Port of the edge gateway (0: a free port)."""
+    cloud_port: int = 0
+    """Port of the cloud gateway (0: a free port)."""
     ray_address: str | None = None
     """Ray cluster to join; None uses the running Ray or starts a local one."""
     ray_num_cpus: int = 2
@@ -77,9 +81,8 @@ class DataPlane:
         """Bring up the Ray workers, then the cloud and the edge gateways (edge forwards to cloud)."""
         s = self.settings
         sites = self._sites()
-        detected = ensure_ray(
-            s.ray_address, sites, s.ray_num_cpus
-        )  # main thread: Ray installs signal handlers
+        # In the calling (main) thread: Ray installs signal handlers when it starts.
+        detected = ensure_ray(s.ray_address, sites, s.ray_num_cpus)
         placement = s.placement or detected
         if placement == "any":
             log.warning("Ray nodes carry no continuum.io labels or tier resources: workers placed anywhere")
@@ -91,18 +94,19 @@ class DataPlane:
         self.registry.register(
             WorkerLoadCollector(lambda: [((k.model, k.tier, k.site), v) for k, v in pool.loads().items()])
         )
-        self.addresses["cloud"] = await self._serve(HopGateway("cloud", pool))
+        observe = self.metrics.observe_hop
+        self.addresses["cloud"] = await self._serve(HopGateway("cloud", pool, observe=observe), s.cloud_port)
         self.addresses["edge"] = await self._serve(
-            HopGateway("edge", pool, {"cloud": self.addresses["cloud"]})
+            HopGateway("edge", pool, {"cloud": self.addresses["cloud"]}, observe=observe), s.edge_port
         )
         self.gateways["cloud"].next_hops = {"edge": self.addresses["edge"]}
 
-    async def _serve(self, gateway: HopGateway) -> str:
+    async def _serve(self, gateway: HopGateway, port: int) -> str:
         server = grpc.aio.server()
         pb_grpc.add_InferenceHopServicer_to_server(gateway, server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        port = server.add_insecure_port(f"{self.settings.host}:0")
+        port = server.add_insecure_port(f"{self.settings.host}:{port}")
         await server.start()
         await health_servicer.set("continuum.v1.InferenceHop", health_pb2.HealthCheckResponse.SERVING)
         self._servers.append((server, health_servicer))

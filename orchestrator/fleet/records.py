@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestrator.fleet.sessions import Session
 
@@ -42,6 +43,8 @@ class PlanState:
     alternatives: dict[str, tuple[float, float, float] | None] = field(default_factory=dict)
     alternative_tiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     measured_latency_ms: float = 0.0
+    inputs: tuple[Any, dict[str, dict[str, float]]] | None = None
+    """(scenario, link values) the plan was decided with, to explain it on demand."""
 
 
 @dataclass(slots=True)

@@ -127,10 +127,9 @@ class FleetShard:
                     self._policy,
                 )
                 out.count(f"telemetry_{t.outcome}")
-                if t.outcome in ("accepted", "gap"):
-                    if self._observe(record, message):
-                        self._dirty.add(item.device)
-                        arrivals.setdefault(item.device, item.received_s)
+                if t.outcome in ("accepted", "gap") and self._observe(record, message):
+                    self._dirty.add(item.device)
+                    arrivals.setdefault(item.device, item.received_s)
                 self._transition(record, t, item.received_s, out)
             elif isinstance(message, control_pb2.DeviceBirth):
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
@@ -204,7 +203,11 @@ class FleetShard:
             decisions = self._replanner.replan(records, self._context, now_s)
         except Exception as exc:  # a planner failure must never stop sessions or ingest
             out.count("replan_failed", len(records))
-            out.events.append(EventRecord(_unix_ms(now_s), "error", "", f"replanning {len(records)} device(s) failed: {exc!r}"))
+            out.events.append(
+                EventRecord(
+                    _unix_ms(now_s), "error", "", f"replanning {len(records)} device(s) failed: {exc!r}"
+                )
+            )
             return
         for decision in decisions:
             record = decision.record
@@ -272,7 +275,11 @@ class FleetShard:
     def detail(self, device_id: str) -> operator_pb2.DeviceDetail | None:
         """Everything about one device, or None when the shard does not know it."""
         record = self._devices.get(device_id)
-        return None if record is None else views.detail(record)
+        if record is None:
+            return None
+        if self._replanner is not None:
+            self._replanner.explain(record)
+        return views.detail(record)
 
     def has(self, device_id: str) -> bool:
         """Whether the shard knows the device."""

@@ -7,12 +7,13 @@ failure becomes a `Rejected` with a bounded reason (used as a metric label).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from google.protobuf.message import DecodeError
 
 from protos import PROTOCOL_VERSION
-from protos.topics import DeviceTopic, InvalidTopic, parse_topic
+from protos.topics import DeviceTopic, InvalidTopic, OrchestratorTopic, parse_topic
 from protos.v1 import control_pb2
 
 __all__ = ["Inbound", "RejectReason", "Rejected", "decode"]
@@ -48,6 +49,12 @@ _TYPES = {
 }
 
 
+@lru_cache(maxsize=1 << 18)
+def _parse(topic: str) -> DeviceTopic | OrchestratorTopic:
+    """parse_topic, remembered: a fleet reuses the same few topics per device."""
+    return parse_topic(topic)
+
+
 def decode(
     topic: str, payload: bytes, received_s: float, max_bytes: int, retained: bool = False
 ) -> Inbound | Rejected | None:
@@ -55,7 +62,7 @@ def decode(
     if len(payload) > max_bytes:
         return Rejected("oversized", topic, f"{len(payload)} bytes > {max_bytes}")
     try:
-        parsed = parse_topic(topic)
+        parsed = _parse(topic)
     except InvalidTopic as exc:
         return Rejected("wrong_topic", topic, str(exc))
     if not isinstance(parsed, DeviceTopic):

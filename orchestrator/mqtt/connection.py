@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 __all__ = ["MqttConnection", "MqttError", "Received", "Will"]
 
 log = logging.getLogger(__name__)
+
+_READ_BURST = 2000
 
 
 class MqttError(RuntimeError):
@@ -50,6 +53,18 @@ class Will:
     payload: bytes
     qos: int = 1
     retain: bool = True
+
+
+def _has_data(sock: Any) -> bool:
+    """Whether more bytes wait on the socket (without blocking or consuming them)."""
+    if isinstance(sock, ssl.SSLSocket):
+        return sock.pending() > 0
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return False
 
 
 class MqttConnection:
@@ -166,7 +181,18 @@ class MqttConnection:
             self._loop.call_soon_threadsafe(fn, *args)
 
     def _on_socket_open(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._in_loop(self._loop.add_reader, sock, client.loop_read)
+        self._in_loop(self._loop.add_reader, sock, self._read, client)
+
+    @staticmethod
+    def _read(client: paho.Client) -> None:
+        """Read every packet already buffered, not just one (paho's loop_read reads one at a time),
+        so a burst becomes one batch for the control loop instead of one loop iteration per message."""
+        for _ in range(_READ_BURST):
+            if client.loop_read() != paho.MQTT_ERR_SUCCESS:
+                return
+            sock = client.socket()
+            if sock is None or not _has_data(sock):
+                return
 
     def _on_socket_close(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
         self._in_loop(self._forget_socket, sock)

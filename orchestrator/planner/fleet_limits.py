@@ -63,7 +63,7 @@ def certified_plans(
     upper = np.full(m, np.inf)
     lower = np.full(m, -np.inf)
 
-    def consider(tiers: npt.NDArray[np.int8]) -> None:
+    def consider(tiers: npt.NDArray[np.int8]) -> FloatArray:
         figures = _figures(scn, tiers, m, bw, rtt)
         ok = np.ones(m, dtype=bool)
         for col, cap in limits:
@@ -71,17 +71,21 @@ def certified_plans(
         better = ok & (figures[objective] < upper)
         upper[better] = figures[objective][better]
         best_tiers[better] = tiers[better]
+        return figures
 
+    scales = []
     for col, cap in limits:
         unit = np.zeros(3)
         unit[col] = 1.0
         tiers, least = solve(unit)
         status[least > cap * (1 + 1e-6) + 1e-15] = INFEASIBLE
-        consider(tiers)
-    scale_obj = max(float(np.median(np.abs(current[objective]))), 1e-300)
-    scales = [
-        scale_obj / max(cap if cap > 0 else float(np.median(current[col])), 1e-300) for col, cap in limits
-    ]
+        extreme = consider(tiers)
+        # The multiplier where trading this limit's quantity for objective breaks even, device by device.
+        gain = current[col] - extreme[col]
+        price = (extreme[objective] - current[objective]) / np.where(gain > 0, gain, np.inf)
+        usable = price[np.isfinite(price) & (price > 0)]
+        fallback = max(float(np.median(np.abs(current[objective]))), 1e-300) / max(cap, 1e-300)
+        scales.append(float(np.median(usable)) if len(usable) else fallback)
     grid = GRID_ONE if len(limits) == 1 else GRID_TWO
     for steps in itertools.product(grid, repeat=len(limits)):
         if not any(steps):
@@ -96,6 +100,9 @@ def certified_plans(
         np.maximum(lower, value - penalty, out=lower)
         consider(tiers)
     tolerance = 1e-9 * np.maximum(np.abs(upper), np.abs(lower)) + 1e-15
+    import os
+    if os.environ.get("PLANNER_DEBUG"):
+        print("UPPER", upper, "LOWER", lower, "scales", scales)
     proven = np.isfinite(upper) & (upper <= lower + tolerance) & (status == UNRESOLVED)
     status[proven] = OPTIMAL
     return best_tiers, status

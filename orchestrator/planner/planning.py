@@ -3,7 +3,7 @@
 Chains go to the run graph (`chain.py`), DAGs to the MILP (`dag.py`); both are exact, and the figures are
 always re-priced by the reference cost model (`evaluating.py`). Without limits a chain is a shortest path;
 with limits the unconstrained optimum is kept when it already meets them (then it is also the constrained
-optimum), otherwise the MILP decides. No feasible plan: `Infeasible`, naming the binding limit.
+optimum), otherwise Pareto labels with bounds decide (`labels.py`); DAGs with limits use the MILP. No feasible plan: `Infeasible`, naming the binding limit.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.planner.chain import chain_graph, constrained_path, run_dp
+from orchestrator.planner.chain import chain_graph, run_dp
 from orchestrator.planner.costmodel import COST, LATENCY, OBJECTIVES, TIERS, pricing
 from orchestrator.planner.dag import dag_program, solve_dag
 from orchestrator.planner.errors import Infeasible
 from orchestrator.planner.evaluating import evaluate_indices
 from orchestrator.planner.figures import Figures
+from orchestrator.planner.labels import constrained_labels
 from orchestrator.planner.scenario import Scenario
 
 __all__ = ["Plan", "objective_price", "optimise", "plan"]
@@ -81,6 +82,11 @@ def objective_price(price: FloatArray, objective: int) -> FloatArray:
     return column + latency * (1e-9 * scale / lat_scale if scale > 0 else 1.0)
 
 
+def figures_value(figures: Figures, objective: str) -> float:
+    """The figure an objective minimises."""
+    return {"latency": figures.latency_ms, "cost": figures.cost_usd, "energy": figures.device_energy_j}[objective]
+
+
 def optimise(
     scn: Scenario, objective: str, max_latency_ms: float | None, max_cost_usd: float | None
 ) -> tuple[int, ...] | None:
@@ -92,12 +98,28 @@ def optimise(
         best = run_dp(scn, vector)
         if all(limit is None for _, limit in limit_cols):
             return best
-        figures = evaluate_indices(scn.with_objective(objective, max_latency_ms, max_cost_usd), best)
-        if figures.feasible:
+        limited = scn.with_objective(objective, max_latency_ms, max_cost_usd)
+        if evaluate_indices(limited, best).feasible:
             return best
+        incumbent, value = None, float("inf")
+        for col, limit in limit_cols:
+            if limit is not None:
+                extreme = run_dp(scn, objective_price(price, col))
+                figures = evaluate_indices(limited, extreme)
+                if figures.feasible and figures_value(figures, objective) < value:
+                    incumbent, value = extreme, figures_value(figures, objective)
         graph = chain_graph(scn)
-        limits = [(graph.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
-        return constrained_path(graph, graph.usage @ vector, limits, len(scn.layers))
+        found = constrained_labels(
+            graph,
+            graph.usage @ vector,
+            graph.usage @ price[:, LATENCY],
+            graph.usage @ price[:, COST],
+            float("inf") if max_latency_ms is None else max_latency_ms,
+            float("inf") if max_cost_usd is None else max_cost_usd,
+            value,
+            len(scn.layers),
+        )
+        return found if found is not None else incumbent
     program = dag_program(scn)
     limits = [(program.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
     return solve_dag(program, program.usage @ vector, limits)

@@ -11,6 +11,7 @@ once. Pinned plans are re-priced but never replaced. Every non-trivial decision 
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -281,29 +282,37 @@ class FleetReplanner:
         if not first or old:
             plan.last_switch_s = now_s
         self._figures(plan, best, i)
-        self._breakdown(plan, scenario, bw, rtt, i)
+        self._remember_inputs(plan, scenario, bw, rtt, i)
         message = f"{model}: {_short(old) if old else 'none'} -> {_short(tiers)} (v{plan.version}): {reason}"
         return ReplanDecision(record, model, bool(old), message, self.update(plan, model, mode))
 
     @staticmethod
-    def _breakdown(
+    def _remember_inputs(
         plan: PlanState,
         scenario: Scenario,
         bw: Mapping[str, np.ndarray],
         rtt: Mapping[str, np.ndarray],
         i: int,
     ) -> None:
-        changes: dict[str, dict[str, float]] = {
-            name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()
-        }
+        changes: dict[str, dict[str, float]] = {name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()}
         for name, a in rtt.items():
             changes.setdefault(name, {})["rtt_ms"] = float(a[i])
-        try:
-            figures = evaluate(scenario.with_links(changes), dict(zip(plan.layers, plan.tiers, strict=True)))
-        except ScenarioError:
-            return
-        plan.compute_ms = dict(figures.breakdown.get("compute_ms", {}))
-        plan.transfer_ms = dict(figures.breakdown.get("transfer_ms", {}))
+        plan.inputs = (scenario, changes)
+        plan.compute_ms, plan.transfer_ms = {}, {}
+
+    def explain(self, record: DeviceRecord) -> None:
+        """Fill each plan's time breakdown (compute per tier, transfer per link) from the inputs it was
+        decided with. Done on demand (an operator looking), not on the decision path: it is the costly part."""
+        for plan in record.plans.values():
+            if plan.inputs is None or plan.compute_ms:
+                continue
+            scenario, changes = plan.inputs
+            try:
+                figures = evaluate(scenario.with_links(changes), dict(zip(plan.layers, plan.tiers, strict=True)))
+            except ScenarioError:
+                continue
+            plan.compute_ms = dict(figures.breakdown.get("compute_ms", {}))
+            plan.transfer_ms = dict(figures.breakdown.get("transfer_ms", {}))
 
     @staticmethod
     def update(plan: PlanState, model: str, mode: str) -> control_pb2.PlanUpdate:
@@ -360,7 +369,8 @@ class FleetReplanner:
         return None
 
 
-def _short(tiers: Sequence[str]) -> str:
+@lru_cache(maxsize=4096)
+def _short(tiers: tuple[str, ...]) -> str:
     """A compact form of a plan: runs of tiers, e.g. device*3+edge*5."""
     runs: list[tuple[str, int]] = []
     for tier in tiers:

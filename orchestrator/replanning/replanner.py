@@ -50,6 +50,10 @@ class Replanner(Protocol):
         """Replan these devices' models; returns one decision per (device, model) considered."""
         ...
 
+    def explain(self, record: DeviceRecord) -> None:
+        """Fill the plans' time breakdowns (on demand: costly)."""
+        ...
+
     def update(self, plan: PlanState, model: str, mode: str) -> control_pb2.PlanUpdate:
         """The PlanUpdate command body for a plan ("device", "no_edge" or "all" tiers allowed)."""
         ...

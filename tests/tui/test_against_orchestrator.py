@@ -77,6 +77,7 @@ async def test_fleet_device_tiers_and_events_screens_show_the_live_fleet(demo: D
         assert all(r.plans for r in app.index.view()), "every device has a plan"
 
         await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, DeviceScreen))
         screen = app.screen
         assert isinstance(screen, DeviceScreen)
         await settle(pilot, lambda: screen.detail is not None and bool(screen.detail.plans), 200)
@@ -89,12 +90,14 @@ async def test_fleet_device_tiers_and_events_screens_show_the_live_fleet(demo: D
         assert screen.detail.capabilities.cpu_count > 0
 
         await pilot.press("escape", "2")
+        await settle(pilot, lambda: isinstance(app.screen, TiersScreen))
         tiers = app.screen
         assert isinstance(tiers, TiersScreen)
         await settle(pilot, lambda: bool(tiers.tiers))
         assert {t.tier for t in tiers.tiers} >= {"edge", "cloud"}
 
         await pilot.press("3")
+        await settle(pilot, lambda: isinstance(app.screen, EventsScreen))
         events = app.screen
         assert isinstance(events, EventsScreen)
         await settle(pilot, lambda: bool(events.events))

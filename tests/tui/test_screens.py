@@ -53,8 +53,8 @@ async def test_enter_opens_the_device_with_its_plan_alternatives_and_reason(
     async with app.run_test(size=(120, 40)) as pilot:
         await fleet_loaded(pilot, 7)
         await pilot.press("down", "down", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, DeviceScreen) and app.screen.detail is not None)
         screen = app.screen
-        await settle(pilot, lambda: isinstance(screen, DeviceScreen) and screen.detail is not None)
         assert isinstance(screen, DeviceScreen)
         assert screen.device_id == "cam-002"
         plans = screen.query_one("#plans", DataTable)
@@ -84,6 +84,7 @@ async def test_events_follow_live_and_filter(recorded_server: RecordedServer) ->
     async with app.run_test(size=(120, 40)) as pilot:
         await fleet_loaded(pilot, 7)
         await pilot.press("3")
+        await settle(pilot, lambda: isinstance(app.screen, EventsScreen))
         screen = app.screen
         assert isinstance(screen, EventsScreen)
         await settle(pilot, lambda: len(screen.events) == 14)
@@ -105,7 +106,7 @@ async def test_question_mark_shows_the_key_bindings(recorded_server: RecordedSer
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         shown = {description for _, rows in app.screen.sections for _, description in rows}
-        assert {"Drain/undrain", "Filter", "Sort", "Quit", "open the device"} <= shown
+        assert {"drain or undrain the selected device", "Filter", "Sort", "Quit", "open the device"} <= shown
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)
         await pilot.press("q")

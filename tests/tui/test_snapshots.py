@@ -44,8 +44,9 @@ async def _fleet(pilot: Pilot[None]) -> None:
 async def _device(pilot: Pilot[None]) -> None:
     await fleet_loaded(pilot, 7)
     await pilot.press("down", "enter")
-    screen = pilot.app.screen
-    await settle(pilot, lambda: isinstance(screen, DeviceScreen) and screen.detail is not None)
+    await settle(
+        pilot, lambda: isinstance(pilot.app.screen, DeviceScreen) and pilot.app.screen.detail is not None
+    )
     await pilot.press("down")
     await pilot.pause()
 

@@ -39,9 +39,11 @@ class DeviceScreen(OperatorScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back"),
-        Binding("p", "pin", "Pin row"),
+        Binding(
+            "p", "pin", "Pin row", tooltip="pin the highlighted row: the chosen plan or that alternative"
+        ),
         Binding("u", "unpin", "Unpin"),
-        Binding("d", "drain", "Drain/undrain"),
+        Binding("d", "drain", "Drain", tooltip="drain or undrain this device"),
         Binding("r", "replan", "Replan"),
         Binding("b", "rebirth", "Rebirth"),
     ]

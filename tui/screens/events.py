@@ -54,6 +54,7 @@ class EventsScreen(OperatorScreen):
         self.last_id = 0
         self.following = True
         self._filter = ""
+        self._generation = -1
 
     def compose(self) -> ComposeResult:
         """Title, status, filter prompt, the events table."""
@@ -79,6 +80,10 @@ class EventsScreen(OperatorScreen):
         """Fetch events newer than the last seen id (while shown and following)."""
         if self.last_id and (not self.is_current or not self.following):
             return
+        if self._generation != self.console.generation:
+            self._generation = self.console.generation
+            self.events.clear()
+            self.last_id = 0
         try:
             fresh = await self.console.client.list_events(after_id=self.last_id, limit=500)
         except Disconnected:

@@ -33,12 +33,18 @@ class FleetScreen(OperatorScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
-        Binding("p", "pin", "Pin"),
-        Binding("u", "unpin", "Unpin"),
-        Binding("d", "drain", "Drain/undrain"),
-        Binding("r", "replan", "Replan"),
-        Binding("R", "replan_fleet", "Replan fleet", show=False),
-        Binding("b", "rebirth", "Rebirth", show=False),
+        Binding("p", "pin", "Pin", tooltip="pin every current plan of the selected device"),
+        Binding("u", "unpin", "Unpin", show=False, tooltip="unpin every plan of the selected device"),
+        Binding("d", "drain", "Drain", tooltip="drain or undrain the selected device"),
+        Binding("r", "replan", "Replan", tooltip="replan the selected device"),
+        Binding("R", "replan_fleet", "Replan fleet", show=False, tooltip="replan the whole fleet"),
+        Binding(
+            "b",
+            "rebirth",
+            "Rebirth",
+            show=False,
+            tooltip="ask the selected device to publish its birth again",
+        ),
     ]
 
     def compose(self) -> ComposeResult:

@@ -35,7 +35,9 @@ class TiersScreen(OperatorScreen):
 
     HELP = "Tiers: edge sites and the cloud"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("d", "drain_site", "Drain/undrain site")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "drain_site", "Drain site", tooltip="drain or undrain the highlighted edge site")
+    ]
 
     def __init__(self) -> None:
         super().__init__()

@@ -20,12 +20,17 @@ from tests.support.mosquitto import MosquittoBroker
 pytestmark = pytest.mark.contract
 
 
+def keep_root() -> str:
+    """Mosquitto config that keeps running as root when started as root: it otherwise switches to the
+    `mosquitto` user, which cannot read the test's private temporary folder (files, persistence)."""
+    return "user root\n" if os.geteuid() == 0 else ""
+
+
 @pytest.fixture
 def durable_broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
     """A broker whose persistence file really gets written (as root, Mosquitto would otherwise switch to
     the `mosquitto` user, which cannot write the test's temporary folder)."""
-    extra = "user root\n" if os.geteuid() == 0 else ""
-    broker = MosquittoBroker(tmp_path / "durable-mosquitto", extra_config=extra)
+    broker = MosquittoBroker(tmp_path / "durable-mosquitto", extra_config=keep_root())
     broker.start()
     try:
         yield broker

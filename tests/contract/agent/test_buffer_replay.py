@@ -19,11 +19,21 @@ pytestmark = pytest.mark.contract
 STATE = "continuum/v1/testfleet/dev-1/state"
 
 
+def saved_after(database: Path, moment: float) -> None:
+    """Wait until Mosquitto autosaves (every second) after `moment`, so the recorder's persistent session
+    survives the crash."""
+    for _ in range(200):
+        if database.exists() and database.stat().st_mtime > moment + 0.1:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{database} was not saved; is persistence writable?")
+
+
 async def test_telemetry_buffered_while_the_broker_is_down_is_replayed_in_order_and_complete(
     durable_broker: MosquittoBroker, tmp_path: Path
 ) -> None:
     recorder = Recorder(durable_broker.port, STATE, client_id="replay-recorder", persistent=True).start()
-    await asyncio.sleep(1.5)  # let Mosquitto autosave the recorder's persistent session before the crash
+    await asyncio.to_thread(saved_after, durable_broker.workdir / "mosquitto.db", time.time())
     try:
         async with running_agent(agent_settings(durable_broker.port, tmp_path / "state")) as agent:
             session = agent.session

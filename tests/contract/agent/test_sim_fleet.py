@@ -71,7 +71,7 @@ async def test_a_changing_trace_shows_as_a_changed_link(mosquitto: MosquittoBrok
     try:
         await fleet.wait_online(30)
         device = fleet.devices[0]
-        for _ in range(200):
+        for _ in range(600):
             if device.telemetry.links[0].uplink.changes:
                 break
             await asyncio.sleep(0.05)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from protos.v1 import control_pb2 as pb
-from tests.contract.agent.conftest import agent_settings, running_agent
+from tests.contract.agent.conftest import agent_settings, keep_root, running_agent
 from tests.support.mosquitto import MosquittoBroker
 
 pytestmark = [
@@ -45,7 +44,7 @@ def tls_broker(tmp_path: Path) -> Iterator[tuple[MosquittoBroker, Path]]:
     make_pki(pki)
     config = (
         f"cafile {pki / 'ca.crt'}\ncertfile {pki / 'server.crt'}\nkeyfile {pki / 'server.key'}\n"
-        "require_certificate true\n" + ("user root\n" if os.geteuid() == 0 else "")
+        "require_certificate true\n" + keep_root()
     )
     broker = MosquittoBroker(tmp_path / "tls-mosquitto", extra_config=config)
     broker.start()
@@ -67,13 +66,13 @@ async def test_agent_connects_over_mutual_tls_and_publishes_its_birth(
     }
     settings = agent_settings(broker.port, tmp_path / "state", broker={"tls": tls})
     async with running_agent(settings) as agent:
-        for _ in range(200):
+        for _ in range(600):
             if agent.session.counters["births"] and agent.session.counters["telemetry_sent"] >= 2:
                 break
             await asyncio.sleep(0.05)
         assert agent.session.counters["births"] == 1
         assert agent.session.counters["telemetry_sent"] >= 2
-        assert agent.session.connection.protocol == "5"
+        assert agent.connection.protocol == "5"
     birth_check = pb.DeviceBirth()
     assert birth_check.bd_seq == 0
 
@@ -86,7 +85,7 @@ async def test_agent_without_a_client_certificate_is_refused_and_keeps_retrying(
         broker.port, tmp_path / "state", broker={"tls": {"enabled": True, "ca_file": pki / "ca.crt"}}
     )
     async with running_agent(settings) as agent:
-        for _ in range(200):
+        for _ in range(600):
             if agent.session.counters["connect_failures"] >= 2:
                 break
             await asyncio.sleep(0.05)

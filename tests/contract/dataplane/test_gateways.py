@@ -119,14 +119,22 @@ async def test_stage_slower_than_the_deadline_is_deadline_exceeded(
     )
 
 
-async def test_full_worker_queues_are_resource_exhausted(
+async def test_full_worker_queues_are_resource_exhausted_and_counted(
     runner: SegmentRunner, reference: tuple[dict[str, np.ndarray], np.ndarray], gateways: Gateways
 ) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from orchestrator.dataplane.metrics import DataPlaneMetrics
+
+    registry = CollectorRegistry()
+    gateways.edge.observe = DataPlaneMetrics(registry).observe_hop
     _executor(gateways.edge).failure = lambda: Overloaded("all queues full")
     n = len(runner.cutter.graph.names())
     assert await _status(gateways.addresses["edge"], _header(runner, ["edge"] * n, []), reference[0]) == (
         "RESOURCE_EXHAUSTED"
     )
+    labels = {"tier": "edge", "code": "RESOURCE_EXHAUSTED"}
+    assert registry.get_sample_value("continuum_dataplane_hops_total", labels) == 1
 
 
 async def test_unreachable_next_tier_is_unavailable_and_named(

@@ -93,6 +93,9 @@ async def test_split_inference_through_ray_workers_equals_local_execution(plane:
     )
     assert sample == 6
     assert (
+        plane.registry.get_sample_value("continuum_dataplane_hops_total", {"tier": "edge", "code": "OK"}) == 6
+    )
+    assert (
         plane.registry.get_sample_value(
             "continuum_tier_worker_queue_depth", {"model": MODEL, "tier": "edge", "site": "edge-a"}
         )

@@ -31,7 +31,10 @@ def test_split_execution_equals_unsplit_execution(name: str) -> None:
     inputs = example_inputs(model)
     reference = session(model).run(None, inputs)[0]
     runner = SegmentRunner(model)
-    for cut, tiers in _cuts(runner.cutter.graph.names()).items():
+    cuts = _cuts(runner.cutter.graph.names())
+    if model.ByteSize() > 100_000_000:  # AlexNet, VGG16: three cuts keep the test within its time budget
+        cuts = {name: cuts[name] for name in ("device_edge_cloud", "non_monotone", "random")}
+    for cut, tiers in cuts.items():
         outputs = runner.run_plan(tiers, inputs)
         (result,) = outputs.values()
         assert np.allclose(result, reference, rtol=1e-4, atol=1e-4), f"{name} cut {cut} differs"

@@ -169,3 +169,33 @@ def test_device_class_speed_factors_keep_the_measured_order() -> None:
     speed = {name: c.speed_factor for name, c in DEVICE_CLASSES.items()}
     assert speed["rpi4-noneon"] > speed["rpi4"] > speed["jetson-cpu"] > speed["laptop"] > speed["x86"]
     assert speed["jetson-gpu"] < speed["laptop"]
+
+
+def test_a_finished_request_is_counted_and_its_device_transfer_becomes_an_uplink_sample() -> None:
+    from dataclasses import dataclass
+
+    from agents.probes.passive import observe_inference
+
+    @dataclass(frozen=True)
+    class Segment:
+        tier: str
+        transfer_ms: float
+        bytes_out: int
+
+    @dataclass(frozen=True)
+    class Result:
+        model: str
+        outcome: str
+        latency_ms: float
+        segments: tuple[Segment, ...]
+
+    monitor, recorder = LinkMonitor({}), InferenceRecorder()
+    result = Result(
+        "resnet18", "fallback", 42.0, (Segment("device", 100.0, 125_000), Segment("edge", 0.0, 4000))
+    )
+    observe_inference(result, monitor, recorder, 5.0)
+    assert monitor.links["edge"].uplink.estimate == pytest.approx(10.0)  # 125 kB in 100 ms
+    telemetry = pb.Telemetry()
+    recorder.fill(telemetry)
+    assert telemetry.inference["resnet18"].fallbacks == 1
+    assert telemetry.inference["resnet18"].p50_ms == 42.0

@@ -167,10 +167,62 @@ def test_adaptive_settings_can_be_overridden_and_are_reported(
 def test_bench_falls_back_to_the_shipped_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bench.evaluation import main as bench_main
 
-    status = bench_main(["--json", "--data", str(tmp_path), "--models", "alexnet", "--max-per-family", "2"])
+    argv = [
+        "--json",
+        "--data",
+        str(tmp_path),
+        "--models",
+        "alexnet",
+        "--max-per-family",
+        "2",
+        "--device-classes",
+        "rpi4",
+    ]
+    status = bench_main(argv)
     assert status == 0
     doc = json.loads(capsys.readouterr().out)
     (row,) = doc["families"]
     assert row["family"] == "shipped"
     assert row["traces"] == 2
     assert row["policies"]["oracle"] <= min(row["policies"].values())
+
+
+def test_bench_report_renders_saved_json_into_markdown_and_plots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    from bench.evaluation import main as bench_main
+
+    saved = tmp_path / "json"
+    saved.mkdir()
+    assert (
+        bench_main(
+            ["--json", "--data", str(tmp_path / "none"), "--models", "alexnet", "--max-per-family", "1"]
+        )
+        == 0
+    )
+    (saved / "evaluation.json").write_text(capsys.readouterr().out)
+    (saved / "planner.json").write_text(
+        json.dumps({"area": "planner", "cases": [{"name": "chain", "ms": 1.5}]})
+    )
+    script = runpy.run_path(str(Path(__file__).parents[3] / "scripts" / "bench-report.py"))
+    out = tmp_path / "BENCHMARKS.md"
+    status = script["main"](
+        [
+            "--areas",
+            "planner,evaluation",
+            "--from-json",
+            str(saved),
+            "--out",
+            str(out),
+            "--img",
+            str(tmp_path / "img"),
+        ]
+    )
+    assert status == 0
+    text = out.read_text()
+    assert "| python |" in text
+    assert "| rpi4 | shipped | alexnet | 1 |" in text
+    assert "| chain | 1.5 |" in text
+    assert (tmp_path / "img" / "evaluation-latency.png").read_bytes()[:4] == b"\x89PNG"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from protos import PROTOCOL_VERSION
-from protos.v1 import control_pb2
-
 from orchestrator.fleet.records import Outbound, ShardOutput
 from orchestrator.fleet.sessions import SessionPolicy
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.fleet.spec import ShardSpec, build_shard
 from orchestrator.ingest.decoding import Inbound
+from protos import PROTOCOL_VERSION
+from protos.v1 import control_pb2
 
 FLEET = "f1"
 
@@ -24,8 +23,16 @@ def tiny_scenario() -> dict[str, Any]:
             "name": "tiny",
             "input_bytes": 1_000_000,
             "layers": [
-                {"name": "l1", "output_bytes": 100_000, "latency_ms": {"device": 50.0, "edge": 5.0, "cloud": 2.0}},
-                {"name": "l2", "output_bytes": 1_000, "latency_ms": {"device": 50.0, "edge": 5.0, "cloud": 2.0}},
+                {
+                    "name": "l1",
+                    "output_bytes": 100_000,
+                    "latency_ms": {"device": 50.0, "edge": 5.0, "cloud": 2.0},
+                },
+                {
+                    "name": "l2",
+                    "output_bytes": 1_000,
+                    "latency_ms": {"device": 50.0, "edge": 5.0, "cloud": 2.0},
+                },
             ],
         },
         "tiers": {
@@ -57,10 +64,16 @@ def shard(**spec: Any) -> FleetShard:
     return build_shard(ShardSpec(**values))
 
 
-def birth(device: str, bd_seq: int = 1, now: float = 0.0, site: str = "s1", retained: bool = False) -> Inbound:
+def birth(
+    device: str, bd_seq: int = 1, now: float = 0.0, site: str = "s1", retained: bool = False
+) -> Inbound:
     """A birth of `device` holding the tiny model."""
     message = control_pb2.DeviceBirth(
-        protocol_version=PROTOCOL_VERSION, device_id=device, fleet=FLEET, bd_seq=bd_seq, site=site,
+        protocol_version=PROTOCOL_VERSION,
+        device_id=device,
+        fleet=FLEET,
+        bd_seq=bd_seq,
+        site=site,
         capabilities=control_pb2.Capabilities(arch="aarch64", cpu_count=4, speed_factor=1.0),
         models=[control_pb2.ModelInfo(name="tiny")],
     )
@@ -70,7 +83,10 @@ def birth(device: str, bd_seq: int = 1, now: float = 0.0, site: str = "s1", reta
 def telemetry(device: str, seq: int, mbps: float, now: float, bd_seq: int = 1) -> Inbound:
     """Telemetry reporting an edge link of `mbps` both ways and 10 ms rtt."""
     message = control_pb2.Telemetry(
-        protocol_version=PROTOCOL_VERSION, seq=seq, bd_seq=bd_seq, timestamp_ms=int(now * 1000),
+        protocol_version=PROTOCOL_VERSION,
+        seq=seq,
+        bd_seq=bd_seq,
+        timestamp_ms=int(now * 1000),
         links=[control_pb2.LinkEstimate(target="edge", rtt_ms=10.0, uplink_mbps=mbps, downlink_mbps=mbps)],
     )
     return Inbound("state", FLEET, device, message, now)

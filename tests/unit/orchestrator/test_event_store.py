@@ -10,8 +10,13 @@ from orchestrator.fleet.records import EventRecord
 
 def test_events_come_back_filtered_oldest_first(tmp_path: Path) -> None:
     store = EventStore(str(tmp_path / "events.sqlite3"))
-    store.append([EventRecord(1, "birth", "a", "born"), EventRecord(2, "switch", "a", "x"),
-                  EventRecord(3, "birth", "b", "born")])
+    store.append(
+        [
+            EventRecord(1, "birth", "a", "born"),
+            EventRecord(2, "switch", "a", "x"),
+            EventRecord(3, "birth", "b", "born"),
+        ]
+    )
     assert [e.message for e in store.query(device_id="a")] == ["born", "x"]
     assert [e.device_id for e in store.query(kind="birth")] == ["a", "b"]
     first = store.query(limit=1)[0]

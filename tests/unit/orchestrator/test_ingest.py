@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from protos.v1 import control_pb2
-
 from orchestrator.ingest.decoding import Inbound, Rejected, decode
 from orchestrator.ingest.intake import Intake
 from orchestrator.mqtt.connection import Received
+from protos.v1 import control_pb2
 
 STATE = "continuum/v1/f1/d1/state"
 
@@ -37,7 +36,8 @@ def test_each_kind_of_bad_input_has_its_reason() -> None:
 def test_a_birth_naming_another_device_is_refused() -> None:
     payload = control_pb2.DeviceBirth(protocol_version=1, device_id="other").SerializeToString()
     result = decode("continuum/v1/f1/d1/birth", payload, 0.0, 1024)
-    assert isinstance(result, Rejected) and result.reason == "wrong_topic"
+    assert isinstance(result, Rejected)
+    assert result.reason == "wrong_topic"
 
 
 def test_our_own_topics_and_cleared_births_are_ignored() -> None:

@@ -41,8 +41,11 @@ def test_devices_and_outcomes_are_exposed_with_bounded_labels() -> None:
     families = {f.name: f for f in text_string_to_metric_families(exposition())}
     devices = {s.labels["state"]: s.value for s in families["continuum_devices"].samples}
     assert devices == {"online": 3, "stale": 1, "offline": 2}
-    outcomes = {s.labels["outcome"]: s.value for s in families["continuum_telemetry_messages"].samples
-                if s.name.endswith("_total")}
+    outcomes = {
+        s.labels["outcome"]: s.value
+        for s in families["continuum_telemetry_messages"].samples
+        if s.name.endswith("_total")
+    }
     assert outcomes["telemetry_accepted"] == 5
     assert outcomes["rejected_undecodable"] == 2
     label_names = {k for f in families.values() for s in f.samples for k in s.labels}
@@ -50,8 +53,12 @@ def test_devices_and_outcomes_are_exposed_with_bounded_labels() -> None:
     assert all(name.startswith("continuum_") for name in families)
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed (apt-get install prometheus)")
+@pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool is not installed (apt-get install prometheus)"
+)
 def test_promtool_finds_no_problem() -> None:
-    checked = subprocess.run(["promtool", "check", "metrics"], input=exposition().encode(), capture_output=True)
+    checked = subprocess.run(
+        ["promtool", "check", "metrics"], input=exposition().encode(), capture_output=True
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert not checked.stdout.strip(), checked.stdout

@@ -67,8 +67,10 @@ def test_retained_birth_is_stale_until_telemetry_confirms_it() -> None:
 
 def test_consecutive_telemetry_is_accepted_and_wraps_at_256() -> None:
     session = born(1)
-    outcomes = [on_telemetry(session, 1, seq % 256, False, 100.0 + i, POLICY).outcome
-                for i, seq in enumerate(range(250, 262))]
+    outcomes = [
+        on_telemetry(session, 1, seq % 256, False, 100.0 + i, POLICY).outcome
+        for i, seq in enumerate(range(250, 262))
+    ]
     assert set(outcomes) == {"accepted"}
 
 
@@ -113,9 +115,11 @@ def test_silence_makes_a_device_stale_then_offline() -> None:
     session = born(1, now=100.0)
     assert sweep(session, 109.0, POLICY) is None
     stale = sweep(session, 110.0, POLICY)
-    assert stale is not None and stale.after == "stale"
+    assert stale is not None
+    assert stale.after == "stale"
     offline = sweep(session, 160.0, POLICY)
-    assert offline is not None and offline.after == "offline"
+    assert offline is not None
+    assert offline.after == "offline"
 
 
 def test_telemetry_brings_a_stale_device_back_online() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orchestrator.fleet.records import ShardOutput
+from orchestrator.fleet.shard import FleetShard
 from orchestrator.replanning.replanner import PlanContext
 from tests.unit.orchestrator.fleetkit import birth, commands, death, shard, telemetry
 
@@ -9,11 +11,11 @@ FAST, SLOW = 1000.0, 2.0
 EDGE, DEVICE = ("edge", "edge"), ("device", "device")
 
 
-def plans(out):  # type: ignore[no-untyped-def]
+def plans(out: ShardOutput) -> list[tuple[int, tuple[str, ...]]]:
     return [(c.plan_update.version, tuple(c.plan_update.tiers)) for c in commands(out, "plan_update")]
 
 
-def on_edge(s):  # type: ignore[no-untyped-def]
+def on_edge(s: FleetShard) -> None:
     """Birth then two fast telemetry intervals: the device ends on the edge plan (v2)."""
     s.apply([birth("d1", now=0.0)], 0.0)
     s.apply([telemetry("d1", 0, FAST, 1.0)], 1.0)
@@ -84,7 +86,8 @@ def test_draining_the_edge_site_moves_devices_off_the_edge() -> None:
     on_edge(s)
     out = s.set_context(PlanContext(drained_sites=frozenset({"s1"})), 3.0)
     [(version, tiers)] = plans(out)
-    assert "edge" not in tiers and version == 3
+    assert "edge" not in tiers
+    assert version == 3
 
 
 def test_a_pinned_plan_is_published_and_never_replaced() -> None:
