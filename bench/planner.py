@@ -65,6 +65,20 @@ def chain_doc(n: int, seed: int = 1) -> dict[str, Any]:
     return _doc(f"chain-{n}", [_layer(rng, f"l{i}") for i in range(n)])
 
 
+def limited_chain_doc(n: int, seed: int = 1) -> dict[str, Any]:
+    """A chain minimising cost under a latency limit that binds (labels search, not the plain recursion)."""
+    doc = chain_doc(n, seed)
+    doc["objective"] = {"minimize": "cost", "max_latency_ms": 0.6 * _fastest_ms(chain_doc(n, seed), "cost")}
+    return doc
+
+
+def _fastest_ms(doc: dict[str, Any], objective: str) -> float:
+    from orchestrator.planner import parse_scenario, plan
+
+    doc["objective"] = {"minimize": objective}
+    return plan(parse_scenario(doc)).latency_ms
+
+
 def resnet110_doc(blocks: int = 55, seed: int = 2) -> dict[str, Any]:
     """A ResNet-110-sized chain: `blocks` residual blocks, every contiguous segment profiled, two exits."""
     rng = np.random.default_rng(seed)
@@ -189,6 +203,7 @@ def main(argv: list[str]) -> int:
     results = [
         bench_single("chain-50", chain_doc(50), repeat),
         bench_single("chain-200", chain_doc(200), repeat),
+        bench_single("chain-200-limited", limited_chain_doc(200), max(2, repeat // 5)),
         bench_single("resnet110-chain", resnet110_doc(), max(2, repeat // 5)),
         bench_single("dag-50", dag_doc(50), max(2, repeat // 5)),
         bench_single("dag-200", dag_doc(200), max(2, repeat // 10)),

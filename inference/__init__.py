@@ -1,2 +1,6 @@
-"""The split-inference library shared by the agent and the tier workers: model zoo, graph cutting,
-ONNX Runtime execution and tensor framing. Imports `protos` only."""
+"""The split-inference library shared by the agent and the tier workers.
+
+`zoo` (models built here), `layers` (the planner's layers mapped onto nodes), `cutting` (plans -> stages ->
+subgraphs), `runtime` (ONNX Runtime), `profiling` and `profiles` (measured `model` objects), `tensors` (hop
+framing), `hops` (the gRPC hop client) and `linkemu` (token-bucket link EMULATION). Imports `protos` only.
+"""

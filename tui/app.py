@@ -162,7 +162,11 @@ class ContinuumApp(App[None]):
         return None
 
     async def action_show(self, mode: str) -> None:
-        """Switch to the fleet, tiers or events screen."""
+        """Switch to the fleet, tiers or events screen (leaving a device screen when already there)."""
+        if self.current_mode == mode:
+            while isinstance(self.screen, DeviceScreen):
+                self.pop_screen()
+            return
         await self.switch_mode(mode)
 
     def open_device(self, device_id: str) -> None:

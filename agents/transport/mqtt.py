@@ -110,6 +110,7 @@ class MqttConnection:
         self._closed: asyncio.Future[str] = self._loop.create_future()
         self._acks: dict[int, asyncio.Future[None]] = {}
         self.protocol: Literal["5", "3.1.1"] | None = None
+        self._opened: tuple[paho.Client, Any] | None = None
         self._fallback = False
 
     @property
@@ -170,6 +171,7 @@ class MqttConnection:
         except (OSError, ssl.SSLError, ValueError) as exc:
             self._teardown()
             raise ConnectFailed(f"cannot reach {self.options.host}:{self.options.port}: {exc}") from exc
+        self._watch_opened(client)
         self._sync_writer()
         try:
             await asyncio.shield(self._connack)
@@ -321,14 +323,20 @@ class MqttConnection:
     # paho callbacks: they only translate and hand over.
 
     def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        def watch() -> None:
-            if client is not self._client or sock.fileno() < 0:
-                return
-            self._sock = sock
-            self._loop.add_reader(sock, self._on_readable)
-            self._ticker.add(client)
+        # Runs in the executor thread inside connect(): only note the socket; the loop starts watching it
+        # once connect() has returned, so paho is never driven from two threads at once.
+        self._opened = (client, sock)
 
-        self._loop.call_soon_threadsafe(watch)
+    def _watch_opened(self, client: paho.Client) -> None:
+        opened, self._opened = self._opened, None
+        if opened is None or opened[0] is not client or client is not self._client:
+            return
+        sock = opened[1]
+        if sock.fileno() < 0:
+            return
+        self._sock = sock
+        self._loop.add_reader(sock, self._on_readable)
+        self._ticker.add(client)
 
     def _handle_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         if client is self._client:

@@ -104,6 +104,7 @@ class MqttConnection:
         self.v5 = protocol != "v311"
         self.connects = 0
         self.disconnects = 0
+        self._expiry: dict[int, Properties] = {}
 
     @property
     def connected(self) -> bool:
@@ -158,7 +159,7 @@ class MqttConnection:
             clean_session=None if self.v5 else True,
         )
         client.max_queued_messages_set(0)
-        client.max_inflight_messages_set(1000)
+        client.max_inflight_messages_set(0)  # unlimited: paho rescans its whole queue per ack otherwise
         if self._auth[0]:
             client.username_pw_set(*self._auth)
         if self._tls_ca:
@@ -281,8 +282,11 @@ class MqttConnection:
             return False
         properties = None
         if expiry_s is not None and self.v5:
-            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            properties.MessageExpiryInterval = expiry_s
+            properties = self._expiry.get(expiry_s)
+            if properties is None:  # built once per value: paho's Properties are costly to make
+                properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+                properties.MessageExpiryInterval = expiry_s
+                self._expiry[expiry_s] = properties
         info = client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         return info.rc == paho.MQTT_ERR_SUCCESS
 

@@ -18,10 +18,10 @@ on T the graph keeps separate nodes (s, T, i) until the last segment from s ends
 the plain nodes. The graph has O(n * tiers^2 + S) arcs, S the number of (segment start, tier, layer)
 triples: O(n^2) when every contiguous segment is profiled, O(n) without segments.
 
-Without limits the best plan is a shortest path (dynamic programming in arc order). With `max_latency_ms`
-or `max_cost_usd` the problem is a resource-constrained shortest path; it is solved exactly as a 0/1 flow
-MILP on the same graph (HiGHS, zero gap): on an acyclic graph a 0/1 flow of value one is exactly one path,
-and expected latency and cost are sums over its arcs, hence linear.
+Without limits the best plan is a shortest path: `run_dp` evaluates that recursion directly, without
+building arcs. With `max_latency_ms` or `max_cost_usd` it is a resource-constrained shortest path on the
+explicit graph (`chain_graph`), solved exactly by Pareto labels (`labels.py`); the fleet planner runs the
+shortest path on the explicit graph for many devices at once (`vectorised.py`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from orchestrator.planner.costmodel import (
 )
 from orchestrator.planner.scenario import Scenario
 
-__all__ = ["ChainGraph", "chain_graph", "constrained_path", "run_dp", "shortest_path"]
+__all__ = ["ChainGraph", "chain_graph", "run_dp"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -369,55 +369,3 @@ def _build(scn: Scenario) -> ChainGraph:
         layer=np.array(b.layer, dtype=np.int64),
         tier=np.array(b.tier, dtype=np.int64),
     )
-
-
-def _tiers_of(graph: ChainGraph, arcs: list[int], n: int) -> tuple[int, ...]:
-    tiers = [-1] * n
-    for a in arcs:
-        if graph.layer[a] >= 0:
-            tiers[int(graph.layer[a])] = int(graph.tier[a])
-    return tuple(tiers)
-
-
-def shortest_path(graph: ChainGraph, weights: FloatArray, n: int) -> tuple[int, ...]:
-    """The assignment (tier index per layer) of the cheapest source-sink path under arc `weights`."""
-    dist = [float("inf")] * graph.nodes
-    pred = [-1] * graph.nodes
-    dist[graph.source] = 0.0
-    src, dst, w = graph.src.tolist(), graph.dst.tolist(), weights.tolist()
-    for a in range(len(src)):
-        d = dist[src[a]] + w[a]
-        if d < dist[dst[a]]:
-            dist[dst[a]] = d
-            pred[dst[a]] = a
-    arcs: list[int] = []
-    node = graph.sink
-    while node != graph.source:
-        arcs.append(pred[node])
-        node = src[pred[node]]
-    return _tiers_of(graph, arcs, n)
-
-
-def constrained_path(
-    graph: ChainGraph, weights: FloatArray, limits: list[tuple[FloatArray, float]], n: int
-) -> tuple[int, ...] | None:
-    """The cheapest path whose arc sums meet every `(per-arc values, limit)`; None when none does."""
-    from orchestrator.planner.milp import solve
-
-    arcs = len(graph.src)
-    out: list[list[int]] = [[] for _ in range(graph.nodes)]
-    into: list[list[int]] = [[] for _ in range(graph.nodes)]
-    for a in range(arcs):
-        out[int(graph.src[a])].append(a)
-        into[int(graph.dst[a])].append(a)
-    eq: list[tuple[list[int], list[float], float]] = []
-    for v in range(graph.nodes):
-        if v == graph.source:
-            eq.append((out[v], [1.0] * len(out[v]), 1.0))
-        elif v != graph.sink:
-            eq.append((into[v] + out[v], [1.0] * len(into[v]) + [-1.0] * len(out[v]), 0.0))
-    x = solve(weights, eq, limits, [], np.ones(arcs, dtype=bool))
-    if x is None:
-        return None
-    chosen = [a for a in range(arcs) if x[a] > 0.5]
-    return _tiers_of(graph, chosen, n)

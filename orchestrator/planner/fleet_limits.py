@@ -100,9 +100,6 @@ def certified_plans(
         np.maximum(lower, value - penalty, out=lower)
         consider(tiers)
     tolerance = 1e-9 * np.maximum(np.abs(upper), np.abs(lower)) + 1e-15
-    import os
-    if os.environ.get("PLANNER_DEBUG"):
-        print("UPPER", upper, "LOWER", lower, "scales", scales)
     proven = np.isfinite(upper) & (upper <= lower + tolerance) & (status == UNRESOLVED)
     status[proven] = OPTIMAL
     return best_tiers, status

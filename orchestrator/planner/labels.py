@@ -55,6 +55,8 @@ def constrained_labels(
     lat_cap = max_latency * (1 + 1e-9) + 1e-12
     cost_cap = max_cost * (1 + 1e-9) + 1e-18
     bound = incumbent * (1 + 1e-12) + 1e-300 if incumbent < float("inf") else float("inf")
+    latency_limited = max_latency < float("inf")
+    two_limits = latency_limited and max_cost < float("inf")
     src, dst = graph.src.tolist(), graph.dst.tolist()
     into: list[list[int]] = [[] for _ in range(graph.nodes)]
     for a, v in enumerate(dst):
@@ -76,10 +78,17 @@ def constrained_labels(
                 candidates.append((o, lt, c, a, ref))
         candidates.sort()
         kept: list[Label] = []
-        for cand in candidates:
-            if any(k[1] <= cand[1] and k[2] <= cand[2] for k in kept):
-                continue
-            kept.append(cand)
+        if two_limits:
+            for cand in candidates:
+                if not any(k[1] <= cand[1] and k[2] <= cand[2] for k in kept):
+                    kept.append(cand)
+        else:
+            least = float("inf")
+            for cand in candidates:
+                resource = cand[1] if latency_limited else cand[2]
+                if resource < least:
+                    kept.append(cand)
+                    least = resource
         refs = []
         for cand in kept:
             store.append(cand)

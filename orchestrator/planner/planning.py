@@ -3,7 +3,8 @@
 Chains go to the run graph (`chain.py`), DAGs to the MILP (`dag.py`); both are exact, and the figures are
 always re-priced by the reference cost model (`evaluating.py`). Without limits a chain is a shortest path;
 with limits the unconstrained optimum is kept when it already meets them (then it is also the constrained
-optimum), otherwise Pareto labels with bounds decide (`labels.py`); DAGs with limits use the MILP. No feasible plan: `Infeasible`, naming the binding limit.
+optimum), otherwise Pareto labels with bounds decide (`labels.py`); DAGs with limits use the MILP.
+No feasible plan: `Infeasible`, naming the binding limit.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def objective_price(price: FloatArray, objective: int) -> FloatArray:
 
 def figures_value(figures: Figures, objective: str) -> float:
     """The figure an objective minimises."""
-    return {"latency": figures.latency_ms, "cost": figures.cost_usd, "energy": figures.device_energy_j}[objective]
+    return {"latency": figures.latency_ms, "cost": figures.cost_usd, "energy": figures.device_energy_j}[
+        objective
+    ]
 
 
 def optimise(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import stat
 import subprocess
 from pathlib import Path
@@ -128,3 +130,15 @@ def test_device_writes_only_its_telemetry_and_reads_only_its_commands(device: st
     assert model.allows("orch", device_topic("f1", device, "cmd"), "write")
     assert not model.allows("orch", device_topic("f1", device, "state"), "write")
     assert not model.allows(None, device_topic("f1", device, "state"), "read")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root run hands files to the mosquitto user")
+def test_started_as_root_mosquitto_gets_the_files_it_reads_after_dropping_privileges(tmp_path: Path) -> None:
+    try:
+        entry = pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto user on this machine")
+    assert cli_main([*BASE, "--out", str(tmp_path / "o"), "--device", "d1:one"]) == 0
+    for name in ("passwd", "acl", "data"):
+        assert (tmp_path / "o" / name).stat().st_uid == entry.pw_uid, name
+    assert stat.S_IMODE((tmp_path / "o" / "passwd").stat().st_mode) == 0o600

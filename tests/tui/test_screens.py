@@ -65,6 +65,11 @@ async def test_enter_opens_the_device_with_its_plan_alternatives_and_reason(
         assert events.row_count == 2
         await pilot.press("escape")
         assert isinstance(app.screen, FleetScreen)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, DeviceScreen))
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, FleetScreen), "1 leaves the device screen for the fleet"
 
 
 async def test_tiers_screen_lists_edge_sites_and_cloud(recorded_server: RecordedServer) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.tui.recorded_fleet import recorded_devices
 from tui import convert
 from tui.backoff import Backoff
 from tui.filtering import parse_filter
-from tui.fleet_index import FleetIndex, SortOrder
+from tui.fleet_index import SORT_KEYS, FleetIndex, SortOrder
 from tui.models import DeviceRow, FleetUpdate
 from tui.render import fmt_ago, sparkline, split_bar
 from tui.widgets.columns import fit_columns
@@ -89,3 +95,60 @@ def test_backoff_doubles_to_a_ceiling_and_resets() -> None:
     backoff.reset()
     assert backoff.next_delay() == 0.5
     assert backoff.attempts == 1
+
+
+_STATES = ("online", "stale", "offline")
+
+
+@st.composite
+def _batches(draw: st.DrawFn) -> list[list[tuple[str, int, str, float] | str]]:
+    ids = [f"d{i}" for i in range(12)]
+    step = st.one_of(
+        st.tuples(
+            st.sampled_from(ids), st.integers(0, 2), st.sampled_from(("wifi", "cellular")), st.floats(1, 99)
+        ),
+        st.sampled_from(ids),
+    )
+    return draw(st.lists(st.lists(step, max_size=8), min_size=1, max_size=6))
+
+
+def _row(device_id: str, state: int, link: str, rtt: float) -> DeviceRow:
+    base = rows()[0]
+    return replace(base, id=device_id, state=_STATES[state], link_type=link, rtt_ms=rtt)
+
+
+@given(
+    _batches(),
+    st.sampled_from(["device", "rtt", "state", "link"]),
+    st.booleans(),
+    st.sampled_from(["", "wifi", "state:stale"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_incremental_view_and_counts_equal_a_recomputation_from_scratch(
+    batches: list[list[tuple[str, int, str, float] | str]], column: str, reverse: bool, text: str
+) -> None:
+    index = FleetIndex()
+    truth: dict[str, DeviceRow] = {}
+    for number, batch in enumerate(batches):
+        updates = []
+        for step in batch:
+            if isinstance(step, str):
+                truth.pop(step, None)
+                updates.append(FleetUpdate(upsert=None, removed=step, counts={}, snapshot_done=False))
+            else:
+                truth[step[0]] = _row(*step)
+                updates.append(
+                    FleetUpdate(upsert=truth[step[0]], removed=None, counts={}, snapshot_done=False)
+                )
+        index.apply(updates)
+        if number == 1:
+            index.set_order(SortOrder(column, reverse))
+            index.set_filter(parse_filter(text))
+        fleet_filter, order = index.filter, index.order
+        expected = sorted(
+            (r for r in truth.values() if fleet_filter.matches(r)),
+            key=SORT_KEYS[order.column],  # type: ignore[arg-type]
+            reverse=order.reverse,
+        )
+        assert index.view() == expected
+        assert index.counts_by_state() == {s: n for s, n in Counter(r.state for r in truth.values()).items()}

@@ -82,8 +82,10 @@ class FleetTable(ScrollView, can_focus=True):
     def reload(self) -> None:
         """Take the index's current view, keep the cursor on the same device, and redraw what is visible."""
         self._rows = self._index.view()
-        if self._selected_id is not None:
-            position = next((i for i, r in enumerate(self._rows) if r.id == self._selected_id), None)
+        selected = self._selected_id
+        cursor = self._cursor
+        if selected is not None and not (cursor < len(self._rows) and self._rows[cursor].id == selected):
+            position = next((i for i, r in enumerate(self._rows) if r.id == selected), None)
             if position is not None:
                 self._cursor = position
         self._cursor = max(0, min(self._cursor, len(self._rows) - 1))

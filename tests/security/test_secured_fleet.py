@@ -1,0 +1,99 @@
+"""The real agent and the real orchestrator work through a broker locked down by `continuum broker
+config`: every subscription, retained birth, last will, shared subscription and command the protocol
+needs is inside the ACL, and nothing else is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.device_classes import device_class
+from agents.plans import PlanStore
+from agents.session.bdseq import MemoryBdSeq
+from agents.session.device import DeviceIdentity, DeviceSession
+from agents.sim.devices import SimBirth, TraceTelemetry
+from agents.sim.traces import Trace
+from agents.transport.backoff import Backoff
+from agents.transport.mqtt import ConnectOptions, MqttConnection
+from agents.transport.ticker import MiscTicker
+from tests.faults.support import OrchestratorProcess, eventually
+from tests.security.broker import ConfiguredBroker, write_config
+
+pytestmark = [pytest.mark.contract, pytest.mark.slow]
+
+FLAT = Trace(np.array([0.0, 1e6]), np.array([20.0, 20.0]), "flat")
+SECRETS = {"d1": "secret-1", "d2": "secret-2"}
+
+
+def _session(port: int, device: str, password: str, ticker: MiscTicker) -> DeviceSession:
+    options = ConnectOptions(
+        host="127.0.0.1",
+        port=port,
+        client_id=f"f1.{device}",
+        keepalive_s=5,
+        username=device,
+        password=password,
+    )
+    return DeviceSession(
+        DeviceIdentity("f1", device, "default", "test"),
+        MqttConnection(options, ticker),
+        MemoryBdSeq(),
+        SimBirth(device_class("rpi4")),
+        TraceTelemetry(FLAT, 0.0, 1),
+        PlanStore(None),
+        backoff=Backoff(0.2, 1.0),
+    )
+
+
+@pytest.fixture
+async def secured(tmp_path: Path) -> AsyncIterator[tuple[ConfiguredBroker, OrchestratorProcess]]:
+    conf, port = write_config(tmp_path / "broker")
+    broker = ConfiguredBroker(conf, port)
+    broker.start()
+    orchestrator = OrchestratorProcess(
+        tmp_path / "orchestrator", port, "f1", extra={"mqtt": {"username": "orch", "password": "secret-o"}}
+    )
+    orchestrator.start()
+    try:
+        yield broker, orchestrator
+    finally:
+        orchestrator.stop()
+        broker.stop()
+
+
+async def test_agents_and_orchestrator_work_through_the_acl_broker(
+    secured: tuple[ConfiguredBroker, OrchestratorProcess],
+) -> None:
+    broker, orchestrator = secured
+    ticker = MiscTicker()
+    sessions = [_session(broker.port, device, secret, ticker) for device, secret in SECRETS.items()]
+    tasks = [asyncio.create_task(s.run()) for s in sessions]
+    try:
+        await eventually(lambda: all(s.online for s in sessions), 20)
+
+        async def ticking() -> None:
+            while True:
+                for s in sessions:
+                    s.tick(asyncio.get_running_loop().time())
+                await asyncio.sleep(0.5)
+
+        ticker_task = asyncio.create_task(ticking())
+        try:
+            await eventually(
+                lambda: sorted(d.id for d in orchestrator.devices() if d.state == "online") == ["d1", "d2"],
+                30,
+            )
+            await eventually(lambda: all(s.plans.models() for s in sessions), 30)
+        finally:
+            ticker_task.cancel()
+        assert all(s.orchestrator_online for s in sessions), "agents cannot read the orchestrator state"
+        assert all(s.counters["commands_rejected:internal_error"] == 0 for s in sessions)
+    finally:
+        for s in sessions:
+            await s.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await ticker.close()
