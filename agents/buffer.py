@@ -8,8 +8,9 @@ and counted, and the rest come back in order for replay. Nothing is removed sile
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class TelemetryBuffer:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._cache: dict[str, dict[str, int]] = {}
 
     def close(self) -> None:
         """Close the file."""
@@ -76,8 +78,7 @@ class TelemetryBuffer:
 
     def push(self, stream: str, topic: str, payload: bytes) -> None:
         """Store one message durably; drops (and counts) the oldest when the stream is full."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction(stream):
             self._db.execute(
                 "INSERT INTO messages (stream, created_s, topic, payload) VALUES (?, ?, ?, ?)",
                 (stream, self._clock(), topic, payload),
@@ -94,8 +95,7 @@ class TelemetryBuffer:
 
     def peek(self, stream: str, limit: int) -> list[BufferedMessage]:
         """The oldest `limit` messages still within their TTL (expired ones are removed and counted)."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction(stream):
             cutoff = self._clock() - self.ttl_s
             expired = self._db.execute(
                 "DELETE FROM messages WHERE stream = ? AND created_s < ?", (stream, cutoff)
@@ -112,18 +112,21 @@ class TelemetryBuffer:
         """Remove messages that the broker acknowledged."""
         if not ids:
             return
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction(stream):
             removed = self._db.executemany(
                 "DELETE FROM messages WHERE stream = ? AND id = ?", [(stream, i) for i in ids]
             ).rowcount
             self._bump(stream, "replayed", removed)
 
+    def loss_counters(self, stream: str) -> dict[str, int]:
+        """What the buffer discarded for `stream` (`dropped` when full, `expired` past the TTL), from memory:
+        cheap enough to report in every telemetry message."""
+        values = self._values(stream)
+        return {"dropped": values.get("dropped", 0), "expired": values.get("expired", 0)}
+
     def counters(self, stream: str) -> BufferCounters:
         """Counters and the pending count of one stream."""
-        values = dict(
-            self._db.execute("SELECT name, value FROM counters WHERE stream = ?", (stream,)).fetchall()
-        )
+        values = self._values(stream)
         return BufferCounters(
             stored=int(values.get("stored", 0)),
             dropped=int(values.get("dropped", 0)),
@@ -140,7 +143,27 @@ class TelemetryBuffer:
         row = self._db.execute("SELECT COUNT(*) FROM messages WHERE stream = ?", (stream,)).fetchone()
         return int(row[0])
 
+    @contextlib.contextmanager
+    def _transaction(self, stream: str) -> Iterator[None]:
+        """One write transaction; on failure the in-memory counters of `stream` are reloaded next time."""
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield
+        except BaseException:
+            self._cache.pop(stream, None)
+            raise
+
+    def _values(self, stream: str) -> dict[str, int]:
+        values = self._cache.get(stream)
+        if values is None:
+            rows = self._db.execute("SELECT name, value FROM counters WHERE stream = ?", (stream,)).fetchall()
+            values = self._cache[stream] = {str(name): int(value) for name, value in rows}
+        return values
+
     def _bump(self, stream: str, name: str, by: int) -> None:
+        values = self._values(stream)
+        values[name] = values.get(name, 0) + by
         self._db.execute(
             "INSERT INTO counters (stream, name, value) VALUES (?, ?, ?) "
             "ON CONFLICT (stream, name) DO UPDATE SET value = value + excluded.value",

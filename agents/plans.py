@@ -16,6 +16,7 @@ from typing import Literal
 from google.protobuf.message import DecodeError
 
 from agents.files import write_atomically
+from protos.topics import validate_id
 from protos.v1 import control_pb2 as pb
 
 __all__ = ["DEFAULT_LADDER", "PlanOutcome", "PlanStore", "effective_tiers"]
@@ -44,7 +45,11 @@ class PlanStore:
                 self._plans[plan.model] = plan
 
     def apply(self, plan: pb.PlanUpdate) -> PlanOutcome:
-        """Apply a validated PlanUpdate if it is newer than the held one; persist before returning."""
+        """Apply a validated PlanUpdate if it is newer than the held one; persist before returning.
+
+        Raises InvalidId for a model name that is not a safe file name (decode_command refuses those).
+        """
+        validate_id(plan.model, "model name")
         held = self._plans.get(plan.model)
         if held is not None and plan.version < held.version:
             return "stale"
@@ -60,6 +65,10 @@ class PlanStore:
     def get(self, model: str) -> pb.PlanUpdate | None:
         """The plan held for `model`, if any."""
         return self._plans.get(model)
+
+    def plans(self) -> list[pb.PlanUpdate]:
+        """Every plan held, by model name."""
+        return [self._plans[model] for model in sorted(self._plans)]
 
     def models(self) -> list[str]:
         """Models with a plan."""

@@ -54,6 +54,9 @@ class SoakReport:
     orchestrator_deaths: int = 0
     rejected: int = 0
     dropped_queue_full: int = 0
+    orchestrator_disconnects: int = 0
+    rebirths_requested: int = 0
+    births_by_outcome: dict[str, int] = field(default_factory=dict)
     rss_start_bytes: int = 0
     rss_end_bytes: int = 0
     rss_growth_percent: float = 0.0
@@ -69,7 +72,8 @@ class SoakReport:
 
     @property
     def births_lost(self) -> int:
-        """QoS 1 births the fleet published that the orchestrator never handled."""
+        """QoS 1 births the fleet published that the orchestrator never handled (negative when it resubscribed
+        and the broker delivered the retained births again)."""
         return self.births_sent - self.orchestrator_births
 
 
@@ -233,6 +237,11 @@ def run_soak(
     outcomes = {k: v for k, v in final.items() if k.startswith("continuum_telemetry_messages_total{")}
     report.orchestrator_telemetry = int(sum(v for k, v in outcomes.items() if "outcome=telemetry_" in k))
     report.orchestrator_births = int(sum(v for k, v in outcomes.items() if "outcome=birth_" in k))
+    report.births_by_outcome = {
+        k.split("outcome=", 1)[1].rstrip("}"): int(v) for k, v in outcomes.items() if "outcome=birth_" in k
+    }
+    report.orchestrator_disconnects = int(final.get("continuum_broker_disconnects_total{}", 0))
+    report.rebirths_requested = int(final.get("continuum_commands_published_total{kind=rebirth}", 0))
     report.orchestrator_deaths = int(sum(v for k, v in outcomes.items() if "outcome=death_" in k))
     report.rejected = int(sum(v for k, v in outcomes.items() if "outcome=rejected_" in k))
     report.dropped_queue_full = int(
@@ -265,8 +274,10 @@ def render(report: SoakReport) -> str:
             f"  telemetry (QoS 0 live, QoS 1 replay): sent {report.telemetry_sent}, handled by the "
             f"orchestrator {report.orchestrator_telemetry}: "
             f"{share(report.telemetry_lost, report.telemetry_sent)}",
-            f"  births (QoS 1): sent {report.births_sent}, handled {report.orchestrator_births}: "
-            f"{share(report.births_lost, report.births_sent)}",
+            f"  births (QoS 1, retained): sent {report.births_sent}, handled {report.orchestrator_births} "
+            f"{report.births_by_outcome} (retained births are delivered again on every resubscription)",
+            f"  orchestrator broker disconnects {report.orchestrator_disconnects}; rebirths requested "
+            f"{report.rebirths_requested}",
             f"  deaths handled {report.orchestrator_deaths}; MQTT messages received "
             f"{report.orchestrator_received}; rejected {report.rejected}; "
             f"dropped queue-full {report.dropped_queue_full}",

@@ -140,6 +140,7 @@ class _Loop:
 
     @property
     def plan(self) -> Tiers:
+        """The plan the orchestrator last published for the device (empty before the first)."""
         state = self.record.plans.get(_MODEL)
         return tuple(state.tiers) if state is not None else ()
 

@@ -85,9 +85,11 @@ class _Model:
         self.links = set(doc.get("links", {}))
 
     def output_bytes(self, tensor: str) -> float:
+        """Size of a tensor: the request input or a layer's output."""
         return self.input_bytes if tensor == INPUT else float(self.layers[self.index[tensor]]["output_bytes"])
 
     def layer_ms(self, i: int, tier: str) -> float:
+        """Profiled compute time of layer `i` on `tier`; an error when the tier cannot run it."""
         latency = self.layers[i]["latency_ms"]
         if tier not in latency:
             raise ValueError(
@@ -96,6 +98,7 @@ class _Model:
         return float(latency[tier])
 
     def hops(self, src: str, dst: str, nbytes: float) -> list[Step]:
+        """The sends that move `nbytes` from `src` to `dst`: direct, or relayed through the edge."""
         if f"{src}->{dst}" in self.links or "edge" in (src, dst):
             return [Send(src, dst, nbytes)]
         return [Send(src, "edge", nbytes), Send("edge", dst, nbytes)]

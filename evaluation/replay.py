@@ -29,10 +29,14 @@ class TraceLike(Protocol):
     """What the replay needs of a trace: sample times (s) and bandwidth (Mbps), same length."""
 
     @property
-    def times_s(self) -> npt.NDArray[np.floating]: ...
+    def times_s(self) -> npt.NDArray[np.floating]:
+        """Sample times in seconds, non-decreasing."""
+        ...
 
     @property
-    def mbps(self) -> npt.NDArray[np.floating]: ...
+    def mbps(self) -> npt.NDArray[np.floating]:
+        """Bandwidth of each sample in Mbit/s."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)

@@ -128,7 +128,9 @@ class Orchestrator:
             password=s.mqtt.password.get_secret_value(),
             tls_ca=s.mqtt.tls_ca,
         )
-        self.loop = ControlLoop(self.intake, self.fleet, self.mqtt, self.events, self.stats)
+        self.loop = ControlLoop(
+            self.intake, self.fleet, self.mqtt, self.events, self.stats, max_batch=s.batch_limit
+        )
         await self.mqtt.connect()
         self.mqtt.subscribe(self._subscriptions())
         self.api = OperatorServer(

@@ -190,8 +190,8 @@ class OrchestratorSettings(BaseSettings):
 
     instance: str = ""
     """Instance name in the retained state message; empty derives host:pid."""
-    tick_s: float = 0.05
-    """Control-loop period: how long inbound messages may wait before the batch is handled."""
+    batch_limit: int = 1000
+    """Most inbound messages handled in one control-loop step (smaller: lower latency under load)."""
     mqtt: MqttSettings = MqttSettings()
     """Control-plane broker."""
     fleet: FleetSettings = FleetSettings()
@@ -209,11 +209,11 @@ class OrchestratorSettings(BaseSettings):
     events: EventLogSettings = EventLogSettings()
     """Event log."""
 
-    @field_validator("tick_s")
+    @field_validator("batch_limit")
     @classmethod
-    def _positive_tick(cls, value: float) -> float:
+    def _positive_batch(cls, value: int) -> int:
         if value <= 0:
-            raise ValueError("tick_s must be > 0")
+            raise ValueError("batch_limit must be > 0")
         return value
 
 

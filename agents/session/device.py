@@ -237,6 +237,7 @@ class DeviceSession:
             models=self.birth.models(),
             timestamp_ms=self._now_ms(),
             site=self.identity.site,
+            plans=self.plans.plans(),
         )
         try:
             self.connection.publish(self.topics["birth"], birth.SerializeToString(), qos=1, retain=True)
@@ -262,6 +263,11 @@ class DeviceSession:
         self.telemetry.fill(telemetry, now_s)
         for name, value in self.counters.items():
             telemetry.counters[name] = value
+        if self.buffer is not None:
+            with contextlib.suppress(sqlite3.Error):
+                for name, value in self.buffer.loss_counters(self.identity.device_id).items():
+                    if value:
+                        telemetry.counters[f"buffer_{name}"] = value
         if live:
             try:
                 self.connection.publish(self.topics["state"], telemetry.SerializeToString(), qos=0)

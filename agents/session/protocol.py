@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import DecodeError
 
 from protos import PROTOCOL_VERSION
+from protos.topics import InvalidId, validate_id
 from protos.v1 import control_pb2 as pb
 
 __all__ = [
@@ -75,8 +76,10 @@ def decode_command(payload: bytes) -> pb.Command:
 
 
 def _validate_plan(plan: pb.PlanUpdate) -> None:
-    if not plan.model:
-        raise CommandRejected("invalid_plan", "no model name")
+    try:
+        validate_id(plan.model, "model name")  # it becomes a file name in the plan cache
+    except InvalidId as exc:
+        raise CommandRejected("invalid_plan", str(exc)) from exc
     if len(plan.layers) != len(plan.tiers):
         raise CommandRejected("invalid_plan", f"{len(plan.layers)} layers but {len(plan.tiers)} tiers")
     unknown = set(plan.tiers) - TIERS

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -51,6 +52,8 @@ class _RayService:
         self._owner: Any = None
 
     async def start(self) -> None:
+        # Before Ray is imported: its C++ signal handler would print a stack dump on every Ctrl-C/SIGTERM.
+        os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
         from orchestrator.fleet.ray_backend import start_local_ray
 
         self._owner = await asyncio.get_running_loop().run_in_executor(None, start_local_ray, 2)

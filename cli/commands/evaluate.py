@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import types
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from cli.errors import CliError
 
@@ -59,7 +60,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--plot", type=Path, help="write a PNG of bandwidth and latency over time")
+    parser.error = types.MethodType(_one_line_error, parser)
     parser.set_defaults(handler=run)
+
+
+def _one_line_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    """Bad flags end in one line on stderr and exit status 2 (argparse would print the usage too)."""
+    print(f"continuum evaluate: {message} (see continuum evaluate --help)", file=sys.stderr)
+    sys.exit(2)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orchestrator.fleet import views
-from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, ShardOutput
+from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, PlanState, ShardOutput
 from orchestrator.fleet.sessions import (
     Session,
     SessionPolicy,
@@ -134,12 +134,13 @@ class FleetShard:
             elif isinstance(message, control_pb2.DeviceBirth):
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
                 out.count(f"birth_{t.outcome}")
-                if t.outcome == "new_session":
+                if t.outcome in ("new_session", "duplicate"):
                     self._adopt_birth(record, message)
-                    out.events.append(EventRecord(_unix_ms(now_s), "birth", item.device, t.reason))
                     self._dirty.add(item.device)
-                    arrivals.setdefault(item.device, item.received_s)
                     self._touch(record)
+                if t.outcome == "new_session":
+                    out.events.append(EventRecord(_unix_ms(now_s), "birth", item.device, t.reason))
+                    arrivals.setdefault(item.device, item.received_s)
                     if item.retained and self._rebirth_on_retained:
                         self._rebirth(record, "orchestrator started: confirm your session", now_s, out)
                 self._transition(record, t, item.received_s, out)
@@ -160,6 +161,28 @@ class FleetShard:
         record.battery_percent = power.battery_percent if power.has_battery else -1.0
         record.models = tuple(m.name for m in birth.models)
         record.planned_links = {}
+        for held in birth.plans:
+            self._adopt_held_plan(record, held)
+
+    @staticmethod
+    def _adopt_held_plan(record: DeviceRecord, held: control_pb2.PlanUpdate) -> None:
+        """A plan the device already runs (reported in its birth): after an orchestrator restart, continue
+        from it, so the next PlanUpdate's version is newer than what the device holds."""
+        if not held.model or len(held.layers) != len(held.tiers):
+            return
+        plan = record.plans.get(held.model)
+        if plan is not None and plan.version >= held.version:
+            return
+        if plan is None:
+            plan = record.plans[held.model] = PlanState()
+        plan.layers, plan.tiers = tuple(held.layers), tuple(held.tiers)
+        plan.version = held.version
+        plan.latency_ms = held.predicted_latency_ms
+        plan.cost_usd = held.predicted_cost_usd
+        plan.energy_j = held.predicted_energy_j
+        plan.reason = f"held by the device: {held.reason}" if held.reason else "held by the device"
+        plan.pinned = held.pinned
+        plan.pending, plan.pending_count = None, 0
 
     def _observe(self, record: DeviceRecord, telemetry: control_pb2.Telemetry) -> bool:
         """Record the reported links and load; True when they moved enough to replan."""

@@ -89,6 +89,9 @@ def plan_fleet(
 ) -> FleetPlans:
     """The exact optimal plan for each device's links (arrays of shape (devices,) per link name)."""
     n, bw, rtt = link_arrays(scn, bandwidth_mbps, rtt_ms)
+    if n == 0:
+        empty = np.zeros(0)
+        return FleetPlans([], empty, empty.copy(), empty.copy(), np.zeros(0, dtype=bool))
     if scn.is_chain:
         column = OBJECTIVES[scn.minimize]
         price = pricing(scn.tiers, scn.links)[:, column].copy()

@@ -104,25 +104,16 @@ def optimise(
         limited = scn.with_objective(objective, max_latency_ms, max_cost_usd)
         if evaluate_indices(limited, best).feasible:
             return best
-        incumbent, value = None, float("inf")
-        for col, limit in limit_cols:
-            if limit is not None:
-                extreme = run_dp(scn, objective_price(price, col))
-                figures = evaluate_indices(limited, extreme)
-                if figures.feasible and figures_value(figures, objective) < value:
-                    incumbent, value = extreme, figures_value(figures, objective)
         graph = chain_graph(scn)
-        found = constrained_labels(
+        return constrained_labels(
             graph,
             graph.usage @ vector,
             graph.usage @ price[:, LATENCY],
             graph.usage @ price[:, COST],
             float("inf") if max_latency_ms is None else max_latency_ms,
             float("inf") if max_cost_usd is None else max_cost_usd,
-            value,
             len(scn.layers),
         )
-        return found if found is not None else incumbent
     program = dag_program(scn)
     limits = [(program.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
     return solve_dag(program, program.usage @ vector, limits)

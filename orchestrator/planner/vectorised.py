@@ -23,6 +23,8 @@ CHUNK = 32768
 def link_arrays(
     scn: Scenario, bandwidth_mbps: Mapping[str, npt.ArrayLike], rtt_ms: Mapping[str, npt.ArrayLike]
 ) -> tuple[int, dict[str, FloatArray], dict[str, FloatArray]]:
+    """Validated per-device link arrays: (devices, bandwidth by link, rtt by link); ScenarioError naming the
+    bad entry (unknown link, a link the scenario lacks, bad values, arrays of different lengths)."""
     sizes = set()
     out: list[dict[str, FloatArray]] = [{}, {}]
     for which, (field, given) in enumerate((("bandwidth_mbps", bandwidth_mbps), ("rtt_ms", rtt_ms))):

@@ -11,8 +11,8 @@ once. Pinned plans are re-priced but never replaced. Every non-trivial decision 
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -294,21 +294,27 @@ class FleetReplanner:
         rtt: Mapping[str, np.ndarray],
         i: int,
     ) -> None:
-        changes: dict[str, dict[str, float]] = {name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()}
+        changes: dict[str, dict[str, float]] = {
+            name: {"bandwidth_mbps": float(a[i])} for name, a in bw.items()
+        }
         for name, a in rtt.items():
             changes.setdefault(name, {})["rtt_ms"] = float(a[i])
         plan.inputs = (scenario, changes)
         plan.compute_ms, plan.transfer_ms = {}, {}
 
     def explain(self, record: DeviceRecord) -> None:
-        """Fill each plan's time breakdown (compute per tier, transfer per link) from the inputs it was
-        decided with. Done on demand (an operator looking), not on the decision path: it is the costly part."""
+        """Fill each plan's time breakdown (compute per tier, transfer per link) from its decision inputs.
+
+        Done on demand (an operator looking), not on the decision path: it is the costly part.
+        """
         for plan in record.plans.values():
             if plan.inputs is None or plan.compute_ms:
                 continue
             scenario, changes = plan.inputs
             try:
-                figures = evaluate(scenario.with_links(changes), dict(zip(plan.layers, plan.tiers, strict=True)))
+                figures = evaluate(
+                    scenario.with_links(changes), dict(zip(plan.layers, plan.tiers, strict=True))
+                )
             except ScenarioError:
                 continue
             plan.compute_ms = dict(figures.breakdown.get("compute_ms", {}))

@@ -142,6 +142,7 @@ class DeviceBirth(_message.Message):
     MODELS_FIELD_NUMBER: _builtins.int
     TIMESTAMP_MS_FIELD_NUMBER: _builtins.int
     SITE_FIELD_NUMBER: _builtins.int
+    PLANS_FIELD_NUMBER: _builtins.int
     protocol_version: _builtins.int
     device_id: _builtins.str
     fleet: _builtins.str
@@ -155,6 +156,13 @@ class DeviceBirth(_message.Message):
     def capabilities(self) -> Global___Capabilities: ...
     @_builtins.property
     def models(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelInfo]: ...
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanUpdate]:
+        """The plans the device holds (from its on-disk cache), so that an orchestrator rebuilding the fleet from
+        births (e.g. after a restart) knows what each device runs and continues above these versions: the
+        agent ignores a PlanUpdate whose version is not newer than the one it holds. Added by the agent engineer.
+        """
+
     def __init__(
         self,
         *,
@@ -167,10 +175,11 @@ class DeviceBirth(_message.Message):
         models: _abc.Iterable[Global___ModelInfo] | None = ...,
         timestamp_ms: _builtins.int = ...,
         site: _builtins.str = ...,
+        plans: _abc.Iterable[Global___PlanUpdate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_version", b"agent_version", "bd_seq", b"bd_seq", "capabilities", b"capabilities", "device_id", b"device_id", "fleet", b"fleet", "models", b"models", "protocol_version", b"protocol_version", "site", b"site", "timestamp_ms", b"timestamp_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_version", b"agent_version", "bd_seq", b"bd_seq", "capabilities", b"capabilities", "device_id", b"device_id", "fleet", b"fleet", "models", b"models", "plans", b"plans", "protocol_version", b"protocol_version", "site", b"site", "timestamp_ms", b"timestamp_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

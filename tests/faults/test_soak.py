@@ -16,6 +16,7 @@ def test_small_soak_loses_nothing_and_measures_rss_and_decisions() -> None:
     assert report.telemetry_sent >= 30 * 8
     assert (report.telemetry_lost, report.births_lost) == (0, 0), render(report)
     assert report.orchestrator_deaths >= 30
+    assert report.orchestrator_disconnects == 0
     assert report.rejected == 0
     assert report.dropped_queue_full == 0
     assert report.rss_start_bytes > 0

@@ -8,10 +8,12 @@ from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.plans import PlanStore
 from agents.session.bdseq import MemoryBdSeq
 from agents.session.device import DeviceIdentity, DeviceSession
+from agents.session.protocol import decode_orchestrator_state
 from agents.transport.mqtt import Message
 from bench.fuzz import OfflineConnection
 from protos import PROTOCOL_VERSION
@@ -78,3 +80,20 @@ def test_plan_with_a_model_name_unusable_as_a_file_is_rejected_not_an_internal_e
     session.handle_message(Message(session.topics["cmd"], _plan_command(model), 1, False))
     assert session.counters["commands_rejected:internal_error"] == 0
     assert session.counters["commands_rejected:invalid_plan"] == 1
+
+
+@FUZZ
+@given(st.binary(max_size=256))
+def test_orchestrator_state_decoder_never_raises(payload: bytes) -> None:
+    state = decode_orchestrator_state(payload)
+    assert state is None or isinstance(state, control_pb2.OrchestratorState)
+
+
+@FUZZ
+@given(st.binary(max_size=256), st.sampled_from(["orchestrator", "dev-1/cmd", "dev-2/cmd", "dev-1/state"]))
+def test_any_message_on_any_subscribed_topic_is_handled_without_internal_error(
+    payload: bytes, suffix: str
+) -> None:
+    session = _session(PlanStore())
+    session.handle_message(Message(f"continuum/v1/f1/{suffix}", payload, 1, False))
+    assert session.counters["commands_rejected:internal_error"] == 0

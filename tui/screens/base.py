@@ -29,6 +29,12 @@ class OperatorScreen(Screen[None]):
         """Hide and refuse mutating actions in read-only mode."""
         return not (action in ACTION_NAMES and self.console.settings.read_only)
 
+    @property
+    def torn_down(self) -> bool:
+        """True once the screen is being removed (its widgets go first): an answer that arrives
+        then must not be drawn."""
+        return not self.is_attached or not self.children
+
     def context_actions(self) -> list[OperatorAction]:
         """The actions that make sense here right now (for the command palette)."""
         return []

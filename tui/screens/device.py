@@ -97,10 +97,15 @@ class DeviceScreen(OperatorScreen):
         try:
             detail = await self.console.client.get_device(self.device_id)
         except Disconnected:
-            self.update_status()
+            if not self.torn_down:
+                self.update_status()
             return
         except OperatorError as error:
+            if self.torn_down:
+                return
             self.query_one("#device-title", Label).update(f"Device {self.device_id}: {error}")
+            return
+        if self.torn_down:
             return
         if detail != self.detail:
             self.show(detail)

@@ -87,10 +87,15 @@ class EventsScreen(OperatorScreen):
         try:
             fresh = await self.console.client.list_events(after_id=self.last_id, limit=500)
         except Disconnected:
-            self.update_status()
+            if not self.torn_down:
+                self.update_status()
             return
         except OperatorError as error:
+            if self.torn_down:
+                return
             self.query_one("#events-summary", Label).update(f"events: {error}")
+            return
+        if self.torn_down:
             return
         if fresh:
             self.events.extend(sorted(fresh, key=lambda e: e.id))

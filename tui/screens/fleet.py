@@ -72,6 +72,8 @@ class FleetScreen(OperatorScreen):
 
     def reload(self) -> None:
         """Redraw from the app's fleet index (called once per refresh cycle)."""
+        if self.torn_down or not self.query(FleetTable) or not self.query("#view-summary"):
+            return  # still composing, or being torn down
         self.table.reload()
         self.update_status()
         index = self.console.index

@@ -78,10 +78,15 @@ class TiersScreen(OperatorScreen):
         try:
             tiers = await self.console.client.list_tiers()
         except Disconnected:
-            self.update_status()
+            if not self.torn_down:
+                self.update_status()
             return
         except OperatorError as error:
+            if self.torn_down:
+                return
             self.query_one("#tiers-title", Label).update(f"Tiers: {error}")
+            return
+        if self.torn_down:
             return
         if tiers != self.tiers:
             self.show(tiers)

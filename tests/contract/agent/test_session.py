@@ -150,6 +150,12 @@ async def test_plan_update_is_applied_once_reported_and_kept_across_restarts(
         held = agent.session.plans.get("resnet18")
         assert held is not None
         assert list(held.tiers) == ["device", "edge"]
+        # The birth of the new session tells a (restarted) orchestrator what the device runs.
+        await wait(recorder, lambda: len(births(recorder)) >= 2)
+    reborn = births(recorder)[1]
+    assert [(p.model, p.version, list(p.tiers)) for p in reborn.plans] == [
+        ("resnet18", 7, ["device", "edge"])
+    ]
 
 
 async def test_the_active_probe_times_a_bounded_publish_into_an_uplink_estimate(

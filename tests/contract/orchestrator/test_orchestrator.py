@@ -11,6 +11,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import sys
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -322,3 +323,49 @@ async def test_metrics_parse_and_pass_promtool(orchestrator: Orchestrator, tmp_p
         )
         assert checked.returncode == 0, checked.stdout
         assert not checked.stdout.strip(), checked.stdout
+
+
+async def _cli(*args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def test_fleet_show_json_gives_each_plan_in_plan_v1_form_and_pin_needs_a_token(
+    orchestrator: Orchestrator, broker: MosquittoBroker
+) -> None:
+    d = await device(orchestrator, broker, "cli-1")
+    target = f"127.0.0.1:{orchestrator.grpc_port}"
+    status, out = await _cli("fleet", "show", "cli-1", "--target", target, "--json")
+    assert status == 0, out
+    plan = json.loads(out)["plans"]["tiny"]
+    assert plan["format"] == "continuum.plan/v1"
+    assert plan["assignment"] == {"l1": "device", "l2": "device"}
+    assert set(plan["alternatives"]) == {"device_only", "edge_only", "cloud_only"}
+    assert plan["breakdown"]["compute_ms"]["device"] > 0
+    status, out = await _cli("fleet", "pin", "cli-1", "tiny", "--tiers", "edge,edge", "--target", target)
+    assert status == 1
+    assert "unauthenticated" in out
+    status, out = await _cli(
+        "fleet",
+        "pin",
+        "cli-1",
+        "tiny",
+        "--tiers",
+        "edge,edge",
+        "--target",
+        target,
+        "--token",
+        "op-token",
+        "--json",
+    )
+    assert status == 0, out
+    await until(lambda: d.plans()[-1][1:] == (("edge", "edge"), True))
+    await d.stop()

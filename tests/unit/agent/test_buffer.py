@@ -71,3 +71,16 @@ def test_stored_messages_survive_reopening_the_file(tmp_path: Path) -> None:
 def test_a_zero_cap_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_messages"):
         TelemetryBuffer(tmp_path / "b.sqlite3", 0, 60, FakeClock())
+
+
+def test_loss_counters_are_kept_in_memory_and_survive_reopening(tmp_path: Path) -> None:
+    clock = FakeClock()
+    path = tmp_path / "b.sqlite3"
+    buffer = TelemetryBuffer(path, 2, 60, clock)
+    for i in range(4):
+        buffer.push("d", "t", bytes([i]))
+    clock.now += 61
+    buffer.peek("d", 10)
+    assert buffer.loss_counters("d") == {"dropped": 2, "expired": 2}
+    buffer.close()
+    assert TelemetryBuffer(path, 2, 60, clock).loss_counters("d") == {"dropped": 2, "expired": 2}

@@ -97,3 +97,12 @@ def test_corrupt_bdseq_file_restarts_from_zero(tmp_path: Path) -> None:
 def test_memory_bdseq_counts_from_its_start() -> None:
     source = MemoryBdSeq(100)
     assert [source.next(), source.next()] == [100, 101]
+
+
+@pytest.mark.parametrize("model", ["../escaped", "a/b", "a\x00b", "m" * 300, ""])
+def test_a_plan_whose_model_name_is_not_a_safe_file_name_is_invalid(model: str) -> None:
+    plan = pb.PlanUpdate(model=model, version=1, layers=["a"], tiers=["edge"])
+    payload = pb.Command(protocol_version=PROTOCOL_VERSION, plan_update=plan).SerializeToString()
+    with pytest.raises(CommandRejected) as caught:
+        decode_command(payload)
+    assert caught.value.reason == "invalid_plan"

@@ -130,7 +130,19 @@ def test_bad_flags_and_files_end_in_one_line_and_exit_2(
     args = [a.format(shipped=SHIPPED / "oboe_trace_0.txt", bad=bad) for a in argv]
     assert main(["evaluate", "--model", str(profile), *args]) == 2
     err = capsys.readouterr().err.strip()
+    assert err.startswith("continuum evaluate: ")
     assert message in err
+    assert "\n" not in err
+
+
+def test_a_malformed_flag_value_is_one_line_and_exit_2(
+    profile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(["evaluate", "--model", str(profile), "--uplink-trace", "x.txt", "--rate", "fast"])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--rate" in err
     assert "\n" not in err
 
 

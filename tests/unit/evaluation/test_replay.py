@@ -39,7 +39,7 @@ def test_wrap_replays_the_trace_from_its_start() -> None:
 
 def test_hold_keeps_the_last_value_after_the_end() -> None:
     link = LinkReplay.from_samples([0.0, 1.0], [8.0, 4.0], end="hold")
-    # 1 Mbit at 8 Mbps by 1.125? No: starts at 1.5 s on the held 4 Mbps: 3 Mbit -> 0.75 s.
+    # From 1.5 s the last value, 4 Mbps, holds: 3 Mbit take 0.75 s.
     assert link.finish_s(1.5, 3e6 / 8) == pytest.approx(2.25)
     assert link.finish_s(10.0, 4e6 / 8) == pytest.approx(11.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.replanning.replanner import PlanContext
+from protos.v1 import control_pb2
 from tests.unit.orchestrator.fleetkit import birth, commands, death, shard, telemetry
 
 FAST, SLOW = 1000.0, 2.0
@@ -149,3 +150,24 @@ def test_changes_since_reports_only_devices_touched_after_a_revision() -> None:
     s.apply([telemetry("d2", 0, FAST, 1.0)], 1.0)
     _, changed = s.changes_since(revision)
     assert [d.id for d in changed] == ["d2"]
+
+
+def test_a_plan_the_device_holds_is_adopted_so_new_versions_are_newer() -> None:
+    s = shard()
+    held = control_pb2.PlanUpdate(model="tiny", version=7, layers=["l1", "l2"], tiers=["edge", "edge"])
+    born = birth("d1")
+    assert isinstance(born.message, control_pb2.DeviceBirth)
+    born.message.plans.append(held)
+    assert plans(s.apply([born], 0.0)) == []
+    s.apply([telemetry("d1", 0, SLOW, 1.0)], 1.0)
+    out = s.apply([telemetry("d1", 1, SLOW, 2.0)], 2.0)
+    assert plans(out) == [(8, DEVICE)]
+
+
+def test_a_repeated_birth_refreshes_what_the_device_reports() -> None:
+    s = shard()
+    s.apply([birth("d1", site="s1")], 0.0)
+    s.apply([birth("d1", site="s2")], 1.0)
+    detail = s.detail("d1")
+    assert detail is not None
+    assert detail.summary.site == "s2"

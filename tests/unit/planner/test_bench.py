@@ -44,7 +44,15 @@ def test_planner_bench_reports_every_case(capsys: pytest.CaptureFixture[str]) ->
     assert main(["bench", "planner", "--json", "--quick", "--tiny"]) == 0
     report = json.loads(capsys.readouterr().out)
     cases = [result["case"] for result in report["results"]]
-    assert cases == ["chain-50", "chain-200", "chain-200-limited", "resnet110-chain", "dag-50", "dag-200", "fleet-100k"]
+    assert cases == [
+        "chain-50",
+        "chain-200",
+        "chain-200-limited",
+        "resnet110-chain",
+        "dag-50",
+        "dag-200",
+        "fleet-100k",
+    ]
     assert all(
         result.get("warm_cpu_ms_median", result.get("cpu_ms_median", 0)) > 0 for result in report["results"]
     )

@@ -132,3 +132,9 @@ def test_fleet_refuses_links_the_scenario_lacks() -> None:
     del doc["links"]["device->cloud"]
     with pytest.raises(ScenarioError, match="the scenario has no such link"):
         plan_fleet(parse_scenario(doc), {"device->cloud": np.ones(2)}, {})
+
+
+def test_an_empty_fleet_has_no_plans() -> None:
+    fleet = plan_fleet(parse_scenario(chain_doc()), {"device->edge": np.zeros(0)}, {})
+    assert fleet.tiers == []
+    assert fleet.latency_ms.shape == (0,)
