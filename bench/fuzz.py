@@ -218,10 +218,14 @@ class OperatorStack:
         self._tmp = tempfile.TemporaryDirectory(prefix="continuum-fuzz-")
         workdir = Path(self._tmp.name)
         self._children: list[subprocess.Popen[bytes]] = []
-        broker, port = start_mosquitto(workdir)
-        self._children.append(broker)
-        orchestrator, _, grpc_port = start_orchestrator(workdir, f"127.0.0.1:{port}", self.TOKEN, "fuzz")
-        self._children.append(orchestrator)
+        try:
+            broker, port = start_mosquitto(workdir)
+            self._children.append(broker)
+            orchestrator, _, grpc_port = start_orchestrator(workdir, f"127.0.0.1:{port}", self.TOKEN, "fuzz")
+            self._children.append(orchestrator)
+        except BaseException:
+            self._stop_children()
+            raise
         self._channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
         self.stub = operator_pb2_grpc.OperatorStub(self._channel)
 
@@ -246,9 +250,17 @@ class OperatorStack:
     def close(self) -> None:
         """Stop the orchestrator and the broker."""
         self._channel.close()
+        self._stop_children()
+
+    def _stop_children(self) -> None:
         for child in reversed(self._children):
             child.terminate()
-            child.wait(timeout=15)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=10)
+        self._children.clear()
         self._tmp.cleanup()
 
 

@@ -120,7 +120,7 @@ def _publisher(port: int, devices: int, messages: int, mode: str, rate: float) -
 
 
 async def _run_orchestrator(
-    port: int, devices: int, messages: int, mode: str, rate: float, protocol: str = "auto"
+    port: int, devices: int, messages: int, mode: str, rate: float, protocol: str = "auto", ray: bool = False
 ) -> dict[str, Any]:
     from orchestrator.app import build
     from orchestrator.settings import load_settings
@@ -133,7 +133,12 @@ async def _run_orchestrator(
             "queue_limit": 2_000_000,
             "protocol": protocol,
         },
-        fleet={"stale_after_s": 600, "offline_after_s": 1200},
+        fleet={
+            "stale_after_s": 600,
+            "offline_after_s": 1200,
+            "backend": "ray" if ray else "local",
+            "shards": 2 if ray else 1,
+        },
         replanning={"confirmations": 1, "min_dwell_s": 0.0, "relative": 0.05, "absolute_ms": 1.0},
         api={"port": 0},
         metrics={"port": -1},
@@ -259,6 +264,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--protocol", default="auto", choices=["auto", "v5", "v311"], help="orchestrator MQTT version"
     )
+    parser.add_argument("--ray", action="store_true", help="fleet shards in Ray actors (2 shards, local Ray)")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
@@ -266,12 +272,20 @@ def main(argv: list[str]) -> int:
         try:
             if "ingest" not in args.skip:
                 figures["ingest"] = asyncio.run(
-                    _run_orchestrator(port, args.devices, args.messages, "constant", 0)
+                    _run_orchestrator(
+                        port, args.devices, args.messages, "constant", 0, args.protocol, args.ray
+                    )
                 )
             if "decision" not in args.skip:
                 figures["decision"] = asyncio.run(
                     _run_orchestrator(
-                        port, args.decision_devices, args.decision_messages, "alternate", args.decision_rate
+                        port,
+                        args.decision_devices,
+                        args.decision_messages,
+                        "alternate",
+                        args.decision_rate,
+                        args.protocol,
+                        args.ray,
                     )
                 )
         finally:

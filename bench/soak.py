@@ -108,7 +108,12 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     )
     log = (workdir / "mosquitto.log").open("ab")
     process = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
-    _wait_port(port)
+    try:
+        _wait_port(port)
+    except TimeoutError:
+        process.kill()
+        process.wait(timeout=10)
+        raise RuntimeError(f"mosquitto did not start; see {workdir / 'mosquitto.log'}") from None
     return process, port
 
 
@@ -127,8 +132,13 @@ def start_orchestrator(
     log = (workdir / "orchestrator.log").open("ab")
     argv = [sys.executable, "-m", "cli.main", "orchestrator", "--config", str(path), "--log-level", "WARNING"]
     process = subprocess.Popen(argv, stdout=log, stderr=log)
-    _wait_port(metrics_port)
-    _wait_port(grpc_port)
+    try:
+        _wait_port(metrics_port)
+        _wait_port(grpc_port)
+    except TimeoutError:
+        process.kill()
+        process.wait(timeout=10)
+        raise RuntimeError(f"the orchestrator did not start; see {workdir / 'orchestrator.log'}") from None
     return process, metrics_port, grpc_port
 
 

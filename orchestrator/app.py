@@ -89,6 +89,7 @@ class Orchestrator:
     stats: LoopStats
     instance: str
     mqtt: MqttConnection | None = None
+    telemetry_mqtt: MqttConnection | None = None
     loop: ControlLoop | None = None
     api: OperatorServer | None = None
     metrics_server: object | None = None
@@ -132,7 +133,22 @@ class Orchestrator:
             self.intake, self.fleet, self.mqtt, self.events, self.stats, max_batch=s.batch_limit
         )
         await self.mqtt.connect()
-        self.mqtt.subscribe(self._subscriptions())
+        if self.mqtt.v5 and s.mqtt.telemetry_protocol == "v311":
+            self.telemetry_mqtt = MqttConnection(
+                host,
+                port,
+                f"{self.mqtt.client_id}-telemetry",
+                on_message=self.intake.on_message,
+                protocol="v311",
+                keepalive_s=s.mqtt.keepalive_s,
+                username=s.mqtt.username,
+                password=s.mqtt.password.get_secret_value(),
+                tls_ca=s.mqtt.tls_ca,
+            )
+            await self.telemetry_mqtt.connect()
+        control, telemetry = self._subscriptions()
+        self.mqtt.subscribe(control)
+        (self.telemetry_mqtt or self.mqtt).subscribe(telemetry)
         self.api = OperatorServer(
             OperatorService(
                 self,
@@ -157,17 +173,20 @@ class Orchestrator:
             [EventRecord(int(time.time() * 1000), "action", "", f"orchestrator {self.instance} started")]
         )
 
-    def _subscriptions(self) -> list[tuple[str, int]]:
+    def _subscriptions(self) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """(births and deaths, telemetry) filters. Telemetry is a shared subscription wherever the
+        broker has one (MQTT v5, or Mosquitto-style $share for 3.1.1 on the telemetry connection)."""
         s = self.settings.mqtt
-        subs: list[tuple[str, int]] = []
-        v5 = self.mqtt is not None and self.mqtt.v5
+        control: list[tuple[str, int]] = []
+        telemetry: list[tuple[str, int]] = []
+        shared = self.telemetry_mqtt is not None or (self.mqtt is not None and self.mqtt.v5)
         for fleet in s.fleets:
             name = None if fleet == "+" else fleet
-            subs.append((device_wildcard(name, "birth"), 1))
-            subs.append((device_wildcard(name, "death"), 1))
+            control.append((device_wildcard(name, "birth"), 1))
+            control.append((device_wildcard(name, "death"), 1))
             state = device_wildcard(name, "state")
-            subs.append((f"$share/{s.shared_group}/{state}" if v5 else state, 0))
-        return subs
+            telemetry.append((f"$share/{s.shared_group}/{state}" if shared else state, 0))
+        return control, telemetry
 
     def _on_connected(self) -> None:
         """Announce we are online (retained): agents answer with a rebirth, rebuilding our state."""
@@ -187,6 +206,8 @@ class Orchestrator:
             await self.api.stop(self.settings.api.grace_s)
         if self.metrics_server is not None:
             self.metrics_server.shutdown()  # type: ignore[attr-defined]
+        if self.telemetry_mqtt is not None:
+            await self.telemetry_mqtt.close()
         if self.mqtt is not None:
             status = self.settings.mqtt.status_fleets
             final = (orchestrator_topic(status[0]), _state(False, self.instance), 1, True) if status else None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from orchestrator.events.store import EventStore
 from orchestrator.fleet.records import EventRecord, ShardOutput
 from orchestrator.fleet.sharding import ShardedFleet
+from orchestrator.gc_tending import GcTender
 from orchestrator.ingest.intake import Intake
 from orchestrator.metrics.stats import LoopStats
 from orchestrator.mqtt.connection import MqttConnection
@@ -46,6 +47,7 @@ class ControlLoop:
         self._sweep_s = sweep_s
         self._clock = clock
         self._last_sweep = 0.0
+        self._gc = GcTender()
         self._stopping = False
         self.state_counts: dict[str, int] = {"online": 0, "stale": 0, "offline": 0}
 
@@ -66,6 +68,7 @@ class ControlLoop:
                 self._last_sweep = now
                 out.merge(await self.fleet.tick(now))
                 self.state_counts = await self.fleet.counts()
+                self._gc.tend(now)
                 stats.phase("sweep", time.perf_counter() - t1)
         except Exception as exc:  # the loop must survive any one failure
             stats.errors += 1

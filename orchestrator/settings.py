@@ -53,6 +53,9 @@ class MqttSettings(_Group):
     """Fleets whose retained orchestrator-state topic this instance publishes (wildcards cannot)."""
     protocol: Literal["auto", "v5", "v311"] = "auto"
     """MQTT version: auto tries v5 (shared subscriptions, message expiry) and falls back to 3.1.1."""
+    telemetry_protocol: Literal["same", "v311"] = "v311"
+    """With a v5 session, receive telemetry on a second, MQTT 3.1.1 connection ($share still applies on
+    Mosquitto, EMQX, HiveMQ): paho decodes 3.1.1 publishes ~1.5x faster. "same" keeps one connection."""
     shared_group: str = "continuum"
     """Shared-subscription group on v5 brokers, so replicas split the telemetry."""
     client_id: str = ""

@@ -302,8 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     for area in present:
         if args.from_json is not None:
             path = args.from_json / f"{area}.json"
+            meta = args.from_json / f"{area}.run.json"
             doc = json.loads(path.read_text()) if path.is_file() else None
-            results[area] = (doc, "" if doc else f"no {path}", 0.0)
+            run = json.loads(meta.read_text()) if meta.is_file() else {}
+            note = run.get("note", "") if doc else f"no {path}"
+            results[area] = (doc, note, float(run.get("seconds", 0.0)))
             continue
         print(f"bench {area} ...", file=sys.stderr, flush=True)
         results[area] = run_area(area, extra.get(area, []), args.timeout)
@@ -312,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.save_json is not None and doc is not None:
             args.save_json.mkdir(parents=True, exist_ok=True)
             (args.save_json / f"{area}.json").write_text(json.dumps(doc, indent=2))
+            (args.save_json / f"{area}.run.json").write_text(json.dumps({"seconds": seconds, "note": note}))
     write_report(results, args.out, args.img, missing)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0 if all(doc is not None for doc, _, _ in results.values()) else 1

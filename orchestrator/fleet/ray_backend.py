@@ -9,12 +9,14 @@ Ray running, `start_local_ray` starts a small local one (no dashboard); whoever 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import ray
 
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.fleet.spec import ShardSpec, build_shard
+from orchestrator.gc_tending import GcTender
 
 __all__ = ["RayHandle", "RayOwner", "start_local_ray", "start_shards"]
 
@@ -26,10 +28,14 @@ class _ShardActor:
 
     def __init__(self, spec: ShardSpec) -> None:
         self._shard: FleetShard = build_shard(spec)
+        self._gc = GcTender()
 
     def call(self, method: str, *args: Any) -> Any:
-        """Run a shard method."""
-        return getattr(self._shard, method)(*args)
+        """Run a shard method; after the periodic sweep, tend the actor's garbage collector."""
+        result = getattr(self._shard, method)(*args)
+        if method == "tick":
+            self._gc.tend(time.monotonic())
+        return result
 
 
 class RayHandle:
@@ -68,7 +74,7 @@ def start_local_ray(num_cpus: int = 2) -> RayOwner:
         address="local",
         num_cpus=num_cpus,
         include_dashboard=False,
-        logging_level=logging.WARNING,
+        logging_level=logging.ERROR,
         log_to_driver=False,
     )
     return RayOwner(True)

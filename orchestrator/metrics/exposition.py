@@ -109,12 +109,12 @@ class OrchestratorCollector(Collector):
         queued = GaugeMetricFamily("continuum_ingest_queue_messages", "Messages waiting for the control loop")
         queued.add_metric([], len(intake))
         yield queued
-        mqtt = src.mqtt
-        up = GaugeMetricFamily("continuum_broker_connected", "1 while the MQTT session is up")
-        up.add_metric([], 1 if mqtt is not None and mqtt.connected else 0)
+        sessions = [c for c in (src.mqtt, getattr(src, "telemetry_mqtt", None)) if c is not None]
+        up = GaugeMetricFamily("continuum_broker_connected", "1 while every MQTT session is up")
+        up.add_metric([], 1 if sessions and all(c.connected for c in sessions) else 0)
         yield up
         reconnects = CounterMetricFamily("continuum_broker_disconnects", "MQTT sessions lost")
-        reconnects.add_metric([], mqtt.disconnects if mqtt is not None else 0)
+        reconnects.add_metric([], sum(c.disconnects for c in sessions))
         yield reconnects
         uptime = GaugeMetricFamily("continuum_uptime_seconds", "Seconds since the orchestrator started")
         uptime.add_metric([], max(0.0, time.time() - src.started_s) if src.started_s else 0.0)

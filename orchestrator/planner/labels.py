@@ -83,13 +83,14 @@ def constrained_labels(
     for j in limited:
         scale = float(np.sum(np.abs(objective))) / max(float(np.sum(np.abs(resources[j]))), 1e-300)
         lams = GRID * scale
+        table = _backward(graph, objective, resources[j], lams)
         for _ in range(3):
-            table = _backward(graph, objective, resources[j], lams)
-            lower = table[graph.source] - lams * caps[j]
-            k = int(np.argmax(lower))
+            k = int(np.argmax(table[graph.source] - lams * caps[j]))
             if k in (0, len(lams) - 1) or lams[k + 1] - lams[k - 1] <= 1e-6 * lams[k]:
                 break
             lams = np.linspace(lams[k - 1], lams[k + 1], 25)
+            table = _backward(graph, objective, resources[j], lams)
+        k = int(np.argmax(table[graph.source] - lams * caps[j]))
         lagrange.append((j, lams, table))
 
         def feasible(m: int, j: int = j, lams: FloatArray = lams, table: FloatArray = table) -> bool:

@@ -7,13 +7,15 @@ possible hop needs. Every error names the path in the file and says what to chan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pydantic
 
-from orchestrator.planner.costmodel import LINKS, TIERS, LinkSpec, TierSpec, link_name, route
+from orchestrator.planner.costmodel import LINKS, TIERS, LinkSpec, TierSpec, link_name, pricing, route
 from orchestrator.planner.errors import ScenarioError
 from orchestrator.planner.schema import LinkDoc, ScenarioDoc, validate_document
 
@@ -95,6 +97,7 @@ class Scenario:
         copy = replace(self, links=merged, cache=self.cache if same_structure else {})
         if not same_structure:
             _check_routes(copy)
+        _check_finite(copy)
         return copy
 
     def with_objective(
@@ -289,6 +292,36 @@ def _check_routes(scn: Scenario) -> None:
             )
 
 
+def _check_finite(scn: Scenario) -> None:
+    """Refuse numbers so extreme that some plan's figures would overflow a float (inf or NaN figures).
+
+    The bound is crude on purpose: every layer, segment and exit at its dearest tier, every byte over the
+    dearest link twice (a relay), every message likewise; if even that is finite, every plan's figures are.
+    """
+    for name, link in scn.links.items():
+        if not math.isfinite(8.0 / (link.bandwidth_mbps * 1000.0)):
+            raise ScenarioError(f"links.{name}.bandwidth_mbps: too small to move a byte in finite time")
+    price = pricing(scn.tiers, scn.links)
+    compute_ms = sum(max(layer.latency_ms.values()) for layer in scn.layers)
+    compute_ms += sum(max(seg.latency_ms.values(), default=0.0) for seg in scn.segments)
+    compute_ms += sum(max((ex.latency_ms or {}).values(), default=0.0) for ex in scn.exits)
+    total_bytes = scn.input_bytes + sum(layer.output_bytes for layer in scn.layers)
+    total_bytes += sum(ex.output_bytes for ex in scn.exits)
+    messages = 2.0 * (len(scn.layers) + len(scn.exits) + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = (
+            compute_ms * price[0:3].max(axis=0)
+            + len(scn.layers) * price[3:6].max(axis=0)
+            + 2 * messages * price[6:12].max(axis=0)
+            + 2 * messages * total_bytes * price[12:18].max(axis=0)
+        )
+    if not np.all(np.isfinite(bound)):
+        figure = ("latency_ms", "cost_usd", "device_energy_j")[int(np.argmin(np.isfinite(bound)))]
+        raise ScenarioError(
+            f"(document): numbers too large: {figure} of some plans would overflow a float; check the units"
+        )
+
+
 def parse_scenario(doc: Mapping[str, Any]) -> Scenario:
     """Validate a `continuum.scenario/v1` document (a loaded JSON/YAML mapping) into a frozen Scenario.
 
@@ -348,4 +381,5 @@ def parse_scenario(doc: Mapping[str, Any]) -> Scenario:
         runnable=runnable,
     )
     _check_routes(scn)
+    _check_finite(scn)
     return scn

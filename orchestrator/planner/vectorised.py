@@ -38,7 +38,10 @@ def link_arrays(
             array = np.asarray(values, dtype=np.float64)
             if array.ndim != 1:
                 raise ScenarioError(f"{field}.{name}: must be a 1-D array (one value per device)")
-            bad = ~np.isfinite(array) | ((array <= 0) if which == 0 else (array < 0))
+            with np.errstate(divide="ignore", over="ignore"):
+                bad = ~np.isfinite(array) | ((array <= 0) if which == 0 else (array < 0))
+                if which == 0:
+                    bad |= ~np.isfinite(8.0 / (array * 1000.0))
             if bad.any():
                 rule = "> 0" if which == 0 else ">= 0"
                 raise ScenarioError(f"{field}.{name}[{int(np.argmax(bad))}]: must be finite and {rule}")

@@ -5,6 +5,7 @@ deadline (by the planned path, a retry or the fallback ladder) with the same ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -126,3 +127,27 @@ async def test_tier_worker_killed_mid_request_completes_within_deadline(
     assert outcomes["fallback"] >= 1, "the kill hit no request; nothing was tested"
     assert all(r.latency_ms <= DEADLINE_S * 1000 for r in results)
     assert all(model.correct(r.outputs) for r in results)
+
+
+async def test_tier_recovers_its_planned_split_after_a_worker_is_killed(
+    plane: DataPlane, model: Fixture
+) -> None:
+    """A killed worker is replaced (or restarted): the tier serves the planned split again, within 30 s."""
+    assert plane.pool is not None
+    edge = next(key for key in plane.pool.loads() if key.tier == "edge")
+    with contextlib.suppress(ValueError):  # already killed by the previous test
+        ray.kill(ray.get_actor(f"continuum-{MODEL}-edge-{edge.site}-{edge.index}"))
+    device = DeviceInference(MODEL, model.runner, plane.addresses)
+    last: list[str] = []
+    try:
+        for _ in range(30):
+            result = await device.infer(model.inputs, model.tiers, DEADLINE_S)
+            last[:] = [result.outcome, result.placement]
+            if result.outcome == "ok":
+                break
+            await asyncio.sleep(1.0)
+    finally:
+        await device.close()
+    assert last == ["ok", "device+edge+cloud"], (
+        f"the edge tier never served again after its worker died: {last}"
+    )

@@ -97,3 +97,18 @@ def test_any_message_on_any_subscribed_topic_is_handled_without_internal_error(
     session = _session(PlanStore())
     session.handle_message(Message(f"continuum/v1/f1/{suffix}", payload, 1, False))
     assert session.counters["commands_rejected:internal_error"] == 0
+
+
+def test_multi_megabyte_command_is_rejected_as_oversized_before_decoding() -> None:
+    """Payload size limits hold on the device too (a broker without max_packet_size passes anything)."""
+    command = control_pb2.Command(protocol_version=PROTOCOL_VERSION, command_id="huge")
+    command.plan_update.model = "alexnet"
+    command.plan_update.version = 1
+    command.plan_update.layers.extend(f"layer-{i:07d}" for i in range(200_000))
+    command.plan_update.tiers.extend("edge" for _ in range(200_000))
+    payload = command.SerializeToString()
+    assert len(payload) > 4 * 1024 * 1024
+    session = _session(PlanStore())
+    session.handle_message(Message(session.topics["cmd"], payload, 1, False))
+    assert session.counters["commands_rejected:oversized"] == 1, dict(session.counters)
+    assert session.plans.get("alexnet") is None

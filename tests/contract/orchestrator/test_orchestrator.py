@@ -178,6 +178,11 @@ async def test_a_birth_appears_in_the_fleet_with_its_first_plan(
     summary = next(s for s in response.devices if s.id == "born-1")
     assert (summary.state, summary.site) == ("online", "s1")
     assert d.plans() == [(1, ("device", "device"), False)]
+    telemetry_session = orchestrator.telemetry_mqtt
+    assert orchestrator.mqtt is not None
+    assert orchestrator.mqtt.v5, "births, deaths and commands use MQTT v5 on Mosquitto"
+    assert telemetry_session is not None
+    assert not telemetry_session.v5, "telemetry arrives on the 3.1.1 shared-subscription session"
     detail = await stub.GetDevice(operator_pb2.GetDeviceRequest(device_id="born-1"), timeout=5)
     assert {a.name for a in detail.plans[0].alternatives} == {"device_only", "edge_only", "cloud_only"}
     assert any(e.kind == "birth" for e in detail.recent_events)

@@ -158,10 +158,10 @@ def test_a_plan_the_device_holds_is_adopted_so_new_versions_are_newer() -> None:
     born = birth("d1")
     assert isinstance(born.message, control_pb2.DeviceBirth)
     born.message.plans.append(held)
-    assert plans(s.apply([born], 0.0)) == []
-    s.apply([telemetry("d1", 0, SLOW, 1.0)], 1.0)
-    out = s.apply([telemetry("d1", 1, SLOW, 2.0)], 2.0)
-    assert plans(out) == [(8, DEVICE)]
+    sent = plans(s.apply([born], 0.0))
+    for seq in range(2):
+        sent += plans(s.apply([telemetry("d1", seq, SLOW, 1.0 + seq)], 1.0 + seq))
+    assert sent == [(8, DEVICE)]
 
 
 def test_a_repeated_birth_refreshes_what_the_device_reports() -> None:

@@ -118,6 +118,7 @@ def test_evaluate_fleet_prices_given_plans_per_device() -> None:
     [
         ({"device->edge": np.array([1.0, 0.0])}, r"bandwidth_mbps.device->edge\[1\]: must be finite and > 0"),
         ({"device->edge": np.array([1.0, np.nan])}, r"bandwidth_mbps.device->edge\[1\]"),
+        ({"device->edge": np.array([5e-324, 1.0])}, r"bandwidth_mbps.device->edge\[0\]"),
         ({"device->fog": np.array([1.0])}, "bandwidth_mbps.device->fog: unknown link"),
         ({"device->edge": np.ones(2), "edge->device": np.ones(3)}, "arrays differ in length"),
     ],

@@ -183,6 +183,19 @@ CASES: list[tuple[str, Mutation, str]] = [
         lambda d: (d["tiers"].pop("cloud"), _set(["model", "layers", 0, "latency_ms"], {"cloud": 1.0})(d)),
         "model.layers[0] ('a'): no tier can run it",
     ),
+    (
+        "subnormal bandwidth",
+        _set(["links", "edge->device", "bandwidth_mbps"], 5e-324),
+        "links.edge->device.bandwidth_mbps: too small to move a byte in finite time",
+    ),
+    (
+        "overflowing price",
+        lambda d: (
+            _set(["tiers", "edge", "cost_per_hour"], 1e308)(d),
+            _set(["model", "layers", 1, "latency_ms", "edge"], 1e300)(d),
+        ),
+        "(document): numbers too large: cost_usd of some plans would overflow",
+    ),
     ("bad objective", _set(["objective", "minimize"], "speed"), "objective.minimize: input should be"),
     ("negative limit", _set(["objective", "max_latency_ms"], -5.0), "objective.max_latency_ms: must be >= 0"),
 ]
@@ -261,3 +274,8 @@ def test_with_links_validates_and_keeps_other_fields() -> None:
         scn.with_links({"device->edge": {"bandwidth_mbps": -1.0}})
     with pytest.raises(ScenarioError, match=re.escape("links.edge->fog: unknown link")):
         scn.with_links({"edge->fog": {"bandwidth_mbps": 1.0}})
+
+
+def test_with_links_refuses_a_bandwidth_too_small_to_use() -> None:
+    with pytest.raises(ScenarioError, match=re.escape("links.device->edge.bandwidth_mbps: too small")):
+        parse_scenario(chain_doc()).with_links({"device->edge": {"bandwidth_mbps": 1e-320}})
