@@ -7,7 +7,7 @@ and publishes what comes back. The same class runs in-process (local backend) or
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +59,7 @@ class FleetShard:
         self._rebirth_on_retained = rebirth_on_retained
         self._devices: dict[str, DeviceRecord] = {}
         self._revision = 0
+        self._changed: OrderedDict[str, int] = OrderedDict()
         self._dirty: set[str] = set()
         self._context = PlanContext()
 
@@ -75,6 +76,9 @@ class FleetShard:
     def _touch(self, record: DeviceRecord) -> None:
         self._revision += 1
         record.revision = self._revision
+        changed = self._changed
+        changed[record.session.device_id] = self._revision
+        changed.move_to_end(record.session.device_id)
 
     def command(self, record: DeviceRecord, now_s: float, **body: object) -> bytes:
         """Serialise a Command for `record`'s device with a fresh id."""
@@ -261,8 +265,12 @@ class FleetShard:
     def tick(self, now_s: float) -> ShardOutput:
         """Apply the staleness bounds to every device."""
         out = ShardOutput()
+        heard_after = now_s - min(self._policy.stale_after_s, self._policy.offline_after_s)
         for record in self._devices.values():
-            t = sweep(record.session, now_s, self._policy)
+            session = record.session
+            if session.state == "offline" or session.last_seen_s > heard_after:
+                continue  # the common case, kept cheap: this loop visits every device each second
+            t = sweep(session, now_s, self._policy)
             if t is not None:
                 self._transition(record, t, now_s, out)
         return out
@@ -291,8 +299,15 @@ class FleetShard:
         ]
 
     def changes_since(self, revision: int) -> tuple[int, list[operator_pb2.DeviceSummary]]:
-        """The shard's revision now and the devices changed after `revision`."""
-        changed = [views.summary(r) for r in self._devices.values() if r.revision > revision]
+        """The shard's revision now and the devices changed after `revision`.
+
+        Devices are kept in order of their last change, so this walks only the changed ones."""
+        changed: list[operator_pb2.DeviceSummary] = []
+        for device_id in reversed(self._changed):
+            if self._changed[device_id] <= revision:
+                break
+            changed.append(views.summary(self._devices[device_id]))
+        changed.reverse()
         return self._revision, changed
 
     def detail(self, device_id: str) -> operator_pb2.DeviceDetail | None:

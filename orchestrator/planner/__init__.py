@@ -21,9 +21,9 @@ Public API (the contract in the project brief; see docs/planner.md and SCENARIO.
   name (links not given keep the scenario's values). Exact per device; vectorised for chains.
 
 How it is exact: chains are a shortest path over a graph of runs (segments, exits, pins, allowed tiers;
-limits by Pareto labels with Lagrangian bounds on that graph), DAGs a MILP with pair variables; argued in
-`chain.py`, `labels.py` and `dag.py`, and checked against brute force over every assignment in
-tests/unit/planner.
+limits by Pareto labels with Lagrangian bounds on that graph); DAGs a dynamic programme over the live
+activations, or a MILP with pair variables under binding limits; argued in `chain.py`, `labels.py`,
+`frontier.py` and `dag.py`, and checked against brute force over every assignment in tests/unit/planner.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ exactly the one the scalar planner gives for its links. The graph is built once 
 links); only the arcs' weights differ per device, as a (arcs x 12) @ (12 x devices) product. Figures are
 then priced per device from the usage of each distinct plan (reference cost model). With limits, devices
 whose unconstrained optimum breaks them get Lagrangian bounds, vectorised too, that certify most of them
-optimal or infeasible (`fleet_limits.py`); the rest are planned one by one with the exact MILP. DAGs are
-solved one distinct link state at a time with the exact MILP (correct, not fast).
+optimal or infeasible (`fleet_limits.py`); the rest are planned one by one with the exact MILP. DAGs run a
+dynamic programme over the live activations for all devices at once (`frontier.py`), or, when a model keeps
+too many activations live, the exact MILP one distinct link state at a time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from orchestrator.planner.costmodel import (
 from orchestrator.planner.errors import ScenarioError
 from orchestrator.planner.evaluating import usage_of
 from orchestrator.planner.fleet_limits import OPTIMAL, UNRESOLVED, certified_plans
+from orchestrator.planner.frontier import frontier_paths
 from orchestrator.planner.planning import optimise
 from orchestrator.planner.scenario import Scenario
 from orchestrator.planner.vectorised import (
@@ -92,11 +94,16 @@ def plan_fleet(
     if n == 0:
         empty = np.zeros(0)
         return FleetPlans([], empty, empty.copy(), empty.copy(), np.zeros(0, dtype=bool))
+    column = OBJECTIVES[scn.minimize]
+    price = pricing(scn.tiers, scn.links)[:, column].copy()
+    price[6:] = 0.0
+    found: npt.NDArray[np.int8] | None = None
     if scn.is_chain:
-        column = OBJECTIVES[scn.minimize]
-        price = pricing(scn.tiers, scn.links)[:, column].copy()
-        price[6:] = 0.0
-        tiers, _ = shortest_paths(scn, price, np.vstack(link_prices(scn, n, bw, rtt, column)))
+        found, _ = shortest_paths(scn, price, np.vstack(link_prices(scn, n, bw, rtt, column)))
+    else:
+        found = frontier_paths(scn, price, np.vstack(link_prices(scn, n, bw, rtt, column)))
+    if found is not None:
+        tiers = found
     else:
         tiers = np.empty((n, len(scn.layers)), dtype=np.int8)
         for d, best in _one_by_one(scn, np.arange(n), bw, rtt, limits=False).items():

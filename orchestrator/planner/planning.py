@@ -1,6 +1,7 @@
 """`plan(scenario)`: the optimal assignment, its figures, the single-tier alternatives, and `Plan`.
 
-Chains go to the run graph (`chain.py`), DAGs to the MILP (`dag.py`); both are exact, and the figures are
+Chains go to the run graph (`chain.py`), DAGs to the live-activation recursion (`frontier.py`) or,
+when that has too many states or limits bind, the MILP (`dag.py`); all are exact, and the figures are
 always re-priced by the reference cost model (`evaluating.py`). Without limits a chain is a shortest path;
 with limits the unconstrained optimum is kept when it already meets them (then it is also the constrained
 optimum), otherwise Pareto labels with bounds decide (`labels.py`); DAGs with limits use the MILP.
@@ -22,6 +23,7 @@ from orchestrator.planner.dag import dag_program, solve_dag
 from orchestrator.planner.errors import Infeasible
 from orchestrator.planner.evaluating import evaluate_indices
 from orchestrator.planner.figures import Figures
+from orchestrator.planner.frontier import frontier_plan
 from orchestrator.planner.labels import constrained_labels
 from orchestrator.planner.scenario import Scenario
 
@@ -114,6 +116,14 @@ def optimise(
             float("inf") if max_cost_usd is None else max_cost_usd,
             len(scn.layers),
         )
+    quick = frontier_plan(scn, vector)
+    if quick is not None and all(limit is None for _, limit in limit_cols):
+        return quick
+    if (
+        quick is not None
+        and evaluate_indices(scn.with_objective(objective, max_latency_ms, max_cost_usd), quick).feasible
+    ):
+        return quick
     program = dag_program(scn)
     limits = [(program.usage @ price[:, col], limit) for col, limit in limit_cols if limit is not None]
     return solve_dag(program, program.usage @ vector, limits)

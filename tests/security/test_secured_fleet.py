@@ -22,6 +22,7 @@ from agents.transport.mqtt import ConnectOptions, MqttConnection
 from agents.transport.ticker import MiscTicker
 from tests.faults.support import OrchestratorProcess, eventually
 from tests.security.broker import ConfiguredBroker, write_config
+from tests.security.certs import make_pki
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
@@ -29,7 +30,7 @@ FLAT = Trace(np.array([0.0, 1e6]), np.array([20.0, 20.0]), "flat")
 SECRETS = {"d1": "secret-1", "d2": "secret-2"}
 
 
-def _session(port: int, device: str, password: str, ticker: MiscTicker) -> DeviceSession:
+def _session(port: int, device: str, password: str, ticker: MiscTicker, ca: Path | None) -> DeviceSession:
     options = ConnectOptions(
         host="127.0.0.1",
         port=port,
@@ -37,6 +38,8 @@ def _session(port: int, device: str, password: str, ticker: MiscTicker) -> Devic
         keepalive_s=5,
         username=device,
         password=password,
+        tls=ca is not None,
+        ca_file=ca,
     )
     return DeviceSession(
         DeviceIdentity("f1", device, "default", "test"),
@@ -49,28 +52,36 @@ def _session(port: int, device: str, password: str, ticker: MiscTicker) -> Devic
     )
 
 
-@pytest.fixture
-async def secured(tmp_path: Path) -> AsyncIterator[tuple[ConfiguredBroker, OrchestratorProcess]]:
-    conf, port = write_config(tmp_path / "broker")
+@pytest.fixture(params=["plain", "tls"])
+async def secured(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[ConfiguredBroker, OrchestratorProcess, Path | None]]:
+    """The locked-down broker (plain, or TLS with a throwaway CA) and an orchestrator logged in to it."""
+    ca: Path | None = None
+    extra: tuple[str, ...] = ()
+    mqtt: dict[str, str] = {"username": "orch", "password": "secret-o"}
+    if request.param == "tls":
+        pki = make_pki(tmp_path / "pki")
+        ca, extra = pki.ca, ("--tls-dir", str(pki.directory))
+        mqtt["tls_ca"] = str(pki.ca)
+    conf, port = write_config(tmp_path / "broker", *extra)
     broker = ConfiguredBroker(conf, port)
     broker.start()
-    orchestrator = OrchestratorProcess(
-        tmp_path / "orchestrator", port, "f1", extra={"mqtt": {"username": "orch", "password": "secret-o"}}
-    )
+    orchestrator = OrchestratorProcess(tmp_path / "orchestrator", port, "f1", extra={"mqtt": mqtt})
     orchestrator.start()
     try:
-        yield broker, orchestrator
+        yield broker, orchestrator, ca
     finally:
         orchestrator.stop()
         broker.stop()
 
 
 async def test_agents_and_orchestrator_work_through_the_acl_broker(
-    secured: tuple[ConfiguredBroker, OrchestratorProcess],
+    secured: tuple[ConfiguredBroker, OrchestratorProcess, Path | None],
 ) -> None:
-    broker, orchestrator = secured
+    broker, orchestrator, ca = secured
     ticker = MiscTicker()
-    sessions = [_session(broker.port, device, secret, ticker) for device, secret in SECRETS.items()]
+    sessions = [_session(broker.port, device, secret, ticker, ca) for device, secret in SECRETS.items()]
     tasks = [asyncio.create_task(s.run()) for s in sessions]
     try:
         await eventually(lambda: all(s.online for s in sessions), 20)

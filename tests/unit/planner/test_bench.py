@@ -52,6 +52,7 @@ def test_planner_bench_reports_every_case(capsys: pytest.CaptureFixture[str]) ->
         "dag-50",
         "dag-200",
         "fleet-100k",
+        "fleet-dag-10k",
     ]
     assert all(
         result.get("warm_cpu_ms_median", result.get("cpu_ms_median", 0)) > 0 for result in report["results"]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.planner import Infeasible, ScenarioError, parse_scenario, plan
+from orchestrator.planner import Infeasible, ScenarioError, frontier, parse_scenario, plan
 from tests.unit.planner.oracle import brute_force, figures
 from tests.unit.planner.strategies import scenario_docs
 
@@ -86,3 +86,12 @@ def test_chain_plan_is_the_brute_force_optimum(doc: dict[str, Any], data: st.Dat
 @given(doc=scenario_docs(dag=True), data=st.data())
 def test_dag_plan_is_the_brute_force_optimum(doc: dict[str, Any], data: st.DataObject) -> None:
     check(copy.deepcopy(doc), data)
+
+
+@settings(max_examples=int(os.environ.get("PLANNER_EXAMPLES", "60")) // 2, deadline=None)
+@given(doc=scenario_docs(dag=True), data=st.data())
+def test_dag_milp_alone_is_the_brute_force_optimum(doc: dict[str, Any], data: st.DataObject) -> None:
+    """The MILP is the fallback for models with many live activations; check it without the recursion."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frontier, "MAX_STATES", -1)
+        check(copy.deepcopy(doc), data)

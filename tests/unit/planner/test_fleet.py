@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -71,10 +72,14 @@ def test_fleet_chain_plans_under_a_latency_limit_equal_scalar_plans(
     _check(copy.deepcopy(doc), seed, devices=16, limit=quantile)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=scenario_docs(dag=True, max_layers=4), seed=st.integers(0, 1000))
+@settings(
+    max_examples=int(os.environ.get("PLANNER_FLEET_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(doc=scenario_docs(dag=True, max_layers=6), seed=st.integers(0, 1000))
 def test_fleet_dag_plans_equal_scalar_plans(doc: dict[str, Any], seed: int) -> None:
-    _check(copy.deepcopy(doc), seed, devices=4)
+    _check(copy.deepcopy(doc), seed, devices=6)
 
 
 def test_fleet_respects_limits_device_by_device() -> None:
