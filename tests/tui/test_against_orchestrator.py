@@ -4,9 +4,10 @@ credentials, and the reconnect path after the orchestrator is stopped and starte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tests.support.mosquitto import MosquittoBroker
@@ -22,6 +23,13 @@ from tui.widgets.status_bar import StatusBar
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
 DEVICES = 5
+PATIENCE = 2400
+"""Bound on waiting for the real orchestrator (in 50 ms steps, ~2 min): generous for loaded CI machines;
+waiting ends as soon as the awaited state holds."""
+
+
+async def _settle(pilot: Pilot[None], ready: Callable[[], bool]) -> None:
+    await settle(pilot, ready, PATIENCE)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +69,7 @@ async def _loaded(app: ContinuumApp, pilot: object) -> None:
     from textual.pilot import Pilot
 
     assert isinstance(pilot, Pilot)
-    await settle(pilot, lambda: app.connection.status == "connected" and len(app.index) == DEVICES, 400)
+    await _settle(pilot, lambda: app.connection.status == "connected" and len(app.index) == DEVICES)
     assert app.connection.status == "connected"
     assert len(app.index) == DEVICES
 
@@ -70,19 +78,23 @@ async def test_fleet_device_tiers_and_events_screens_show_the_live_fleet(demo: D
     app = _app(demo.target)
     async with app.run_test(size=(140, 40)) as pilot:
         await _loaded(app, pilot)
-        assert {r.state for r in app.index.view()} == {"online"}
-        await settle(
-            pilot, lambda: all(r.plans and r.uplink_mbps > 0 and r.rtt_ms > 0 for r in app.index.view()), 400
+        await _settle(
+            pilot,
+            lambda: all(
+                r.state == "online" and r.plans and r.uplink_mbps > 0 and r.rtt_ms > 0
+                for r in app.index.view()
+            ),
         )
         rows = app.index.view()
+        assert {r.state for r in rows} == {"online"}
         assert all(r.uplink_mbps > 0 and r.rtt_ms > 0 for r in rows), "telemetry reached the table"
         assert all(r.plans for r in rows), "every device has a plan"
 
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(app.screen, DeviceScreen))
+        await _settle(pilot, lambda: isinstance(app.screen, DeviceScreen))
         screen = app.screen
         assert isinstance(screen, DeviceScreen)
-        await settle(pilot, lambda: screen.detail is not None and bool(screen.detail.plans), 200)
+        await _settle(pilot, lambda: screen.detail is not None and bool(screen.detail.plans))
         assert screen.detail is not None
         plans = screen.query_one("#plans", DataTable)
         options = [str(plans.get_row_at(i)[1]) for i in range(plans.row_count)]
@@ -92,17 +104,17 @@ async def test_fleet_device_tiers_and_events_screens_show_the_live_fleet(demo: D
         assert screen.detail.capabilities.cpu_count > 0
 
         await pilot.press("escape", "2")
-        await settle(pilot, lambda: isinstance(app.screen, TiersScreen))
+        await _settle(pilot, lambda: isinstance(app.screen, TiersScreen))
         tiers = app.screen
         assert isinstance(tiers, TiersScreen)
-        await settle(pilot, lambda: bool(tiers.tiers))
+        await _settle(pilot, lambda: bool(tiers.tiers))
         assert {t.tier for t in tiers.tiers} >= {"edge", "cloud"}
 
         await pilot.press("3")
-        await settle(pilot, lambda: isinstance(app.screen, EventsScreen))
+        await _settle(pilot, lambda: isinstance(app.screen, EventsScreen))
         events = app.screen
         assert isinstance(events, EventsScreen)
-        await settle(pilot, lambda: bool(events.events))
+        await _settle(pilot, lambda: bool(events.events))
         assert events.events
 
 
@@ -113,16 +125,16 @@ async def test_draining_a_device_round_trips_through_the_orchestrator(demo: Demo
         await pilot.press("home")
         first = app.index.view()[0].id
         await pilot.press("d")
-        await settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await _settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
-        await settle(pilot, lambda: app.index.get(first) is not None and app.index.get(first).drained, 200)  # type: ignore[union-attr]
+        await _settle(pilot, lambda: app.index.get(first) is not None and app.index.get(first).drained)  # type: ignore[union-attr]
         assert app.index.get(first).drained  # type: ignore[union-attr]
         assert any(n.severity == "information" for n in app._notifications)
 
         await pilot.press("d")
-        await settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await _settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
-        await settle(pilot, lambda: not app.index.get(first).drained, 200)  # type: ignore[union-attr]
+        await _settle(pilot, lambda: not app.index.get(first).drained)  # type: ignore[union-attr]
         assert not app.index.get(first).drained  # type: ignore[union-attr]
 
 
@@ -137,9 +149,9 @@ async def test_the_orchestrator_refuses_actions_without_an_operator_token(
     async with app.run_test(size=(140, 40)) as pilot:
         await _loaded(app, pilot)
         await pilot.press("R")
-        await settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await _settle(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
-        await settle(pilot, lambda: bool(app._notifications))
+        await _settle(pilot, lambda: bool(app._notifications))
         note = list(app._notifications)[-1]
         assert note.severity == "error"
         assert expected in note.message.lower()
@@ -155,14 +167,12 @@ async def test_the_tui_shows_a_stopped_orchestrator_and_reconnects_when_it_retur
         async with app.run_test(size=(140, 40)) as pilot:
             await _loaded(app, pilot)
             process.stop()
-            await settle(pilot, lambda: app.connection.status == "disconnected", 400)
+            await _settle(pilot, lambda: app.connection.status == "disconnected")
             assert app.connection.status == "disconnected"
             assert app.screen.query_one(StatusBar).has_class("-disconnected")
 
             process.start()
-            await settle(
-                pilot, lambda: app.connection.status == "connected" and len(app.index) == DEVICES, 600
-            )
+            await _settle(pilot, lambda: app.connection.status == "connected" and len(app.index) == DEVICES)
             assert app.connection.status == "connected"
             assert not app.screen.query_one(StatusBar).has_class("-disconnected")
     finally:
