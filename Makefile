@@ -23,7 +23,7 @@ protos: setup-test
 	scripts/gen-protos.sh
 
 bench: setup-test
-	$(VENV)/bin/continuum bench all
+	$(PY) scripts/bench-report.py
 
 setup-demo:
 	@scripts/setup.sh demo

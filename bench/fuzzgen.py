@@ -219,7 +219,7 @@ def command(rng: random.Random) -> control_pb2.Command:
 
 def command_payload(rng: random.Random) -> bytes:
     """A hostile Command payload, maybe mutated at the byte level."""
-    return _mutate(rng, command(rng).SerializeToString())
+    return _mutate(rng, command(rng).SerializeToString(deterministic=True))
 
 
 def _mutate(rng: random.Random, data: bytes) -> bytes:
@@ -255,7 +255,7 @@ def payload(rng: random.Random, kind: str, device: str = "dev-1") -> bytes:
         message = command(rng)
     else:
         message = control_pb2.OrchestratorState(protocol_version=_version(rng), online=rng.random() < 0.5)
-    return _mutate(rng, message.SerializeToString())
+    return _mutate(rng, message.SerializeToString(deterministic=True))
 
 
 def mqtt_case(rng: random.Random) -> MqttCase:
@@ -412,6 +412,7 @@ def scenario_reason(message: str) -> str:
     for needle, reason in (
         ("unknown key", "unknown_key"),
         ("finite", "non_finite"),
+        ("too large", "overflow"),
         ("must be >", "out_of_range"),
         ("must be <", "out_of_range"),
         ("less than or equal", "out_of_range"),

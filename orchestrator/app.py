@@ -98,6 +98,8 @@ class Orchestrator:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _ray: object | None = None
     started_s: float = 0.0
+    metrics_registry: object | None = None
+    """The /metrics registry (after startup): other in-process services may register their metrics on it."""
 
     @property
     def grpc_port(self) -> int:
@@ -164,9 +166,14 @@ class Orchestrator:
         )
         await self.api.start()
         if s.metrics.port >= 0:
+            from prometheus_client import CollectorRegistry
+
             from orchestrator.metrics.exposition import start_metrics_server
 
-            self.metrics_server = start_metrics_server(self, s.metrics.host, s.metrics.port)
+            self.metrics_registry = CollectorRegistry()
+            self.metrics_server = start_metrics_server(
+                self, s.metrics.host, s.metrics.port, self.metrics_registry
+            )
         self._tasks.append(asyncio.create_task(self.loop.run()))
         await self._apply_context()
         self.events.append(

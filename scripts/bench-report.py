@@ -144,8 +144,14 @@ def render(value: Any, level: int = 3) -> list[str]:
             continue
         heading = "#" * min(level, 6)
         if isinstance(sub, dict) and sub and all(isinstance(v, dict) for v in sub.values()):
+            rows = [{"name": k, **_flatten(v)} for k, v in sub.items()]
+            columns = {c for row in rows for c in row}
+            filled = sum(len(row) for row in rows) / (len(rows) * len(columns))
+            if len(columns) > 12 and filled < 0.5:
+                lines.extend([f"{heading} {key}", "", *render(sub, level + 1)])
+                continue
             lines.extend([f"{heading} {key}", ""])
-            lines.extend(_table([{"name": k, **_flatten(v)} for k, v in sub.items()], first="name"))
+            lines.extend(_table(rows, first="name"))
             lines.append("")
         else:
             lines.extend([f"{heading} {key}", "", *render(sub, level + 1)])
@@ -246,10 +252,16 @@ def _evaluation_plots(families: list[dict[str, Any]], img: Path) -> list[str]:
 
 
 def write_report(
-    results: dict[str, tuple[dict[str, Any] | None, str, float]], out: Path, img: Path, missing: list[str]
+    results: dict[str, tuple[dict[str, Any] | None, str, float]],
+    out: Path,
+    img: Path,
+    missing: list[str],
+    source: str = "",
 ) -> None:
     """Assemble BENCHMARKS.md."""
     info = machine()
+    if source:
+        info["date"] += f" (rendered; figures from {source})"
     lines = [
         "# Benchmarks",
         "",
@@ -274,6 +286,13 @@ def write_report(
     if missing:
         lines.extend(["## Not benchmarked", "", f"No bench module yet for: {', '.join(missing)}.", ""])
     out.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _saved_at(folder: Path) -> str:
+    stamps = [p.stat().st_mtime for p in folder.glob("*.json") if not p.name.endswith(".run.json")]
+    if not stamps:
+        return "at an unknown time"
+    return dt.datetime.fromtimestamp(max(stamps), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,7 +335,12 @@ def main(argv: list[str] | None = None) -> int:
             args.save_json.mkdir(parents=True, exist_ok=True)
             (args.save_json / f"{area}.json").write_text(json.dumps(doc, indent=2))
             (args.save_json / f"{area}.run.json").write_text(json.dumps({"seconds": seconds, "note": note}))
-    write_report(results, args.out, args.img, missing)
+    source = (
+        f"the JSON saved in {args.from_json} by a run that ended {_saved_at(args.from_json)}"
+        if args.from_json
+        else ""
+    )
+    write_report(results, args.out, args.img, missing, source)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0 if all(doc is not None for doc, _, _ in results.values()) else 1
 

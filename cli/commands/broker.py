@@ -46,6 +46,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="an orchestrator account (repeat for replicas)",
     )
     config.add_argument(
+        "--orchestrator-port",
+        type=int,
+        default=None,
+        help="a second listener for orchestrator accounts (they may open several connections); "
+        "without it they share --port, where client id = username",
+    )
+    config.add_argument(
+        "--orchestrator-bind",
+        default="127.0.0.1",
+        help="address of the orchestrator listener; keep it off the device network (default 127.0.0.1)",
+    )
+    config.add_argument(
         "--tls-dir", type=Path, default=None, help="folder with ca.crt, server.crt, server.key: TLS only"
     )
     config.add_argument(
@@ -97,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
             tls=tls,
             max_packet_bytes=args.max_packet_bytes or DEFAULT_MAX_PACKET_BYTES,
             run_as=args.run_as,
+            orchestrator_port=args.orchestrator_port,
+            orchestrator_bind=args.orchestrator_bind,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise CliError(str(exc), exit_code=2) from exc
@@ -109,4 +123,10 @@ def run(args: argparse.Namespace) -> int:
         f"orchestrators) and {written.acl}; start it with: mosquitto -c {written.conf}",
         file=sys.stdout,
     )
+    if args.orchestrator_port is None:
+        print(
+            "note: every client shares one listener where client id = username, so give the orchestrator "
+            "mqtt.telemetry_protocol: same (one connection), or add --orchestrator-port",
+            file=sys.stdout,
+        )
     return 0

@@ -40,23 +40,47 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--telemetry-interval", type=float, default=1.0, help="seconds between telemetry")
     parser.add_argument("--no-ray", action="store_true", help="keep fleet state in-process instead of Ray")
+    parser.add_argument(
+        "--inference-devices",
+        type=int,
+        default=4,
+        help="devices that also run split inference through the data plane (default 4; the rest send "
+        "telemetry only, as each request runs real ONNX models on this machine)",
+    )
     parser.add_argument("--config", default=None, help="orchestrator settings file (JSON or YAML)")
     add_orchestrator_flags(parser)
     parser.set_defaults(handler=run)
 
 
+def _start_ray(context: Any) -> Any:
+    """A local Ray for the fleet shards and, when the data plane is built, with its tier resources
+    (`tier:<t>`/`site:<s>` for the demo's sites), so its workers are placed as on a labelled cluster."""
+    from orchestrator.fleet.ray_backend import RayOwner, start_local_ray
+
+    try:
+        import ray
+
+        from orchestrator.dataplane.demo import demo_sites
+        from orchestrator.dataplane.workers import ensure_ray
+    except ImportError:
+        return start_local_ray(2)
+    if ray.is_initialized():
+        return RayOwner(False)
+    ensure_ray(None, demo_sites(context), 2)
+    return RayOwner(True)
+
+
 class _RayService:
     name = "ray"
 
-    def __init__(self) -> None:
+    def __init__(self, context: Any) -> None:
         self._owner: Any = None
+        self._context = context
 
     async def start(self) -> None:
         # Before Ray is imported: its C++ signal handler would print a stack dump on every Ctrl-C/SIGTERM.
         os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
-        from orchestrator.fleet.ray_backend import start_local_ray
-
-        self._owner = await asyncio.get_running_loop().run_in_executor(None, start_local_ray, 2)
+        self._owner = await asyncio.get_running_loop().run_in_executor(None, _start_ray, self._context)
 
     async def stop(self) -> None:
         if self._owner is not None:
@@ -96,10 +120,14 @@ class _OrchestratorService:
 class _FleetService:
     name = "fleet"
 
-    def __init__(self, host: str, port: int, fleet: str, devices: int, interval: float, site: str) -> None:
-        self._args = (host, port, fleet, devices)
-        self._interval, self._site = interval, site
+    def __init__(
+        self, context: Any, devices: int, interval: float, inference_devices: int, models: tuple[str, ...]
+    ) -> None:
+        self._args = (context.broker_host, context.broker_port, context.fleet, devices)
+        self._interval, self._site = interval, context.site
+        self._context, self._inference_devices, self._models = context, inference_devices, models
         self.sim: Any = None
+        self.inference: Any = None
 
     async def start(self) -> None:
         from agents.sim.fleet import SimulatedFleet
@@ -110,8 +138,28 @@ class _FleetService:
         )
         await self.sim.start()
         await self.sim.wait_online(timeout_s=60)
+        plane = self._context.extras.get("dataplane")
+        if plane is not None and self._inference_devices > 0 and self._models:
+            # Device-side request loops (agents) against the data plane's gateways; each device follows
+            # the plan it received over MQTT, and every result is counted on the demo's /metrics.
+            from agents.sim.inference import FleetInference
+
+            self.inference = FleetInference(
+                self.sim,
+                dict(plane.addresses),
+                self._models,
+                self._inference_devices,
+                on_result=lambda r: plane.metrics.observe(
+                    r.model, r.placement, r.outcome, r.latency_ms / 1000
+                ),
+            )
+            await self.inference.start()
 
     async def stop(self) -> None:
+        if self.inference is not None:
+            inference, self.inference = self.inference, None
+            await inference.stop()
+            print(f"  split inference: {inference.summary()}", flush=True)
         if self.sim is not None:
             sim, self.sim = self.sim, None
             await sim.stop()
@@ -119,7 +167,20 @@ class _FleetService:
     def describe(self) -> str:
         online = self.sim.online_count if self.sim else 0
         devices, fleet = self._args[3], self._args[2]
-        return f"simulated fleet: {devices} devices ({online} online) in fleet {fleet!r}, real traces"
+        line = f"simulated fleet: {devices} devices ({online} online) in fleet {fleet!r}, real traces"
+        if self.inference is not None:
+            ids = ", ".join(f"{d.sim.device_id} {d.inference.model}" for d in self.inference.devices)
+            line += f"; split inference on {ids}"
+        return line
+
+
+def _data_plane_models() -> tuple[str, ...]:
+    """The models the data plane serves in the demo (the orchestrator plans for these); () if not built."""
+    try:
+        from orchestrator.dataplane.demo import DEMO_MODELS
+    except ImportError:
+        return ()
+    return DEMO_MODELS
 
 
 def _data_plane_services(context: Any) -> list[Any]:
@@ -149,7 +210,9 @@ def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any, Any
         services.append(broker)
     context = DemoContext(host, port, fleet="demo", site="site-a", ray=not args.no_ray)
     if not args.no_ray:
-        services.append(_RayService())
+        services.append(_RayService(context))
+    models = _data_plane_models()
+    extra: dict[str, Any] = {"models": [{"name": m} for m in models]} if models else {}
     tiers = [
         {"tier": "edge", "site": context.site, "capacity": 8, "cost_per_hour": 0.5},
         {"tier": "cloud", "site": "cloud", "capacity": 64, "cost_per_hour": 3.0},
@@ -166,12 +229,13 @@ def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any, Any
         ),
         tiers=tiers,
         mqtt={"status_fleets": [context.fleet]},
+        **extra,
     )
     orchestrator = _OrchestratorService(settings)
     services.append(orchestrator)
     services.extend(_data_plane_services(context))
     services.append(
-        _FleetService(host, port, context.fleet, args.devices, args.telemetry_interval, context.site)
+        _FleetService(context, args.devices, args.telemetry_interval, args.inference_devices, models)
     )
     return services, orchestrator, context
 
@@ -244,6 +308,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo until Ctrl-C, SIGTERM, --duration or the TUI quits."""
     if args.devices < 0:
         raise CliError("--devices must be >= 0")
+    if args.inference_devices < 0:
+        raise CliError("--inference-devices must be >= 0")
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -97,11 +97,19 @@ class BrokerConfig:
     max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES
     run_as: str | None = None
     iterations: int = DEFAULT_ITERATIONS
+    orchestrator_port: int | None = None
+    """A second listener for orchestrator accounts, without `use_username_as_clientid` (which would make
+    two connections of one account take each other over); None: everyone uses `port`."""
+    orchestrator_bind: str = "127.0.0.1"
+    """Address of the orchestrator listener; it must not be reachable from the device network."""
 
     def __post_init__(self) -> None:
         validate_id(self.fleet, "fleet")
-        if not 0 < self.port < 65536:
-            raise ValueError(f"port {self.port} is outside 1..65535")
+        for port in (self.port, self.orchestrator_port):
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(f"port {port} is outside 1..65535")
+        if self.orchestrator_port == self.port:
+            raise ValueError("--orchestrator-port must differ from --port")
         if not self.orchestrators:
             raise ValueError(
                 "give at least one --orchestrator NAME:SECRET; without it nobody can send commands"
@@ -155,19 +163,32 @@ def render_conf(config: BrokerConfig, out_dir: Path) -> str:
         lines.append(f"user {config.run_as}")
     lines += [
         "",
+        "# Devices. Client id = username: a device can never take over another device's session.",
         listener,
-        "# Client id = username: a device can never take over another device's session.",
         "use_username_as_clientid true",
+        *_tls_lines(config.tls, config.tls is not None and config.tls.require_client_cert),
     ]
-    if config.tls is not None:
+    if config.orchestrator_port is not None:
         lines += [
-            f"cafile {config.tls.cafile}",
-            f"certfile {config.tls.certfile}",
-            f"keyfile {config.tls.keyfile}",
-            "tls_version tlsv1.2",
-            f"require_certificate {'true' if config.tls.require_client_cert else 'false'}",
+            "",
+            "# Orchestrators: their connections (and replicas) share one account, so they keep their own",
+            "# client ids here. Keep this listener off the device network (loopback by default).",
+            f"listener {config.orchestrator_port} {config.orchestrator_bind}",
+            *_tls_lines(config.tls, False),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _tls_lines(tls: TlsFiles | None, require_client_cert: bool) -> list[str]:
+    if tls is None:
+        return []
+    return [
+        f"cafile {tls.cafile}",
+        f"certfile {tls.certfile}",
+        f"keyfile {tls.keyfile}",
+        "tls_version tlsv1.2",
+        f"require_certificate {'true' if require_client_cert else 'false'}",
+    ]
 
 
 def render_passwords(config: BrokerConfig) -> str:

@@ -45,6 +45,7 @@ class ConfiguredBroker:
 
     conf: Path
     port: int
+    orchestrator_port: int | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -52,6 +53,8 @@ class ConfiguredBroker:
         log = (self.conf.parent / "mosquitto.log").open("ab")
         self.process = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=log, stderr=log)
         wait_for_port(self.port)
+        if self.orchestrator_port is not None:
+            wait_for_port(self.orchestrator_port)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""

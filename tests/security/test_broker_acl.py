@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.security.broker import CONNECTION_REFUSED, ConfiguredBroker, Observer, mqtt_pub, write_config
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.contract
 
@@ -21,9 +22,13 @@ F = "continuum/v1/f1"
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConfiguredBroker]:
-    """One broker for the module, configured for d1, d2 and orch in fleet f1, 4 KiB packets."""
-    conf, port = write_config(tmp_path_factory.mktemp("broker"), "--max-packet-bytes", "4096")
-    running = ConfiguredBroker(conf, port)
+    """One broker for the module: d1, d2 and orch in fleet f1, 4 KiB packets, an orchestrator listener."""
+    orchestrator_port = free_port()
+    conf, port = write_config(
+        tmp_path_factory.mktemp("broker"),
+        "--max-packet-bytes", "4096", "--orchestrator-port", str(orchestrator_port),
+    )  # fmt: skip
+    running = ConfiguredBroker(conf, port, orchestrator_port)
     running.start()
     yield running
     running.stop()
@@ -135,6 +140,33 @@ def test_a_device_cannot_take_over_another_devices_session(broker: ConfiguredBro
         assert device.disconnects == 0
     finally:
         device.stop()
+
+
+def test_orchestrator_listener_lets_one_account_hold_several_connections(broker: ConfiguredBroker) -> None:
+    assert broker.orchestrator_port is not None
+    first = Observer(broker.orchestrator_port, "orch", "secret-o", client_id="orch-ingest")
+    second = Observer(broker.orchestrator_port, "orch", "secret-o", client_id="orch-telemetry")
+    first.start([f"{F}/+/birth"])
+    second.start([f"{F}/+/state"])
+    try:
+        assert mqtt_pub(broker.port, f"{F}/d1/birth", "b", user="d1", password="secret-1").returncode == 0
+        assert mqtt_pub(broker.port, f"{F}/d1/state", "s", user="d1", password="secret-1").returncode == 0
+        assert first.wait_for(lambda r: (f"{F}/d1/birth", "b") in r)
+        assert second.wait_for(lambda r: (f"{F}/d1/state", "s") in r)
+        assert (first.disconnects, second.disconnects) == (0, 0)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_the_acl_applies_on_the_orchestrator_listener_too(broker: ConfiguredBroker, orch: Observer) -> None:
+    assert broker.orchestrator_port is not None
+    mqtt_pub(broker.orchestrator_port, f"{F}/d2/state", "SPOOF", user="d1", password="secret-1")
+    marker = _publish_then_marker(broker.port, f"{F}/d2/death")
+    assert orch.wait_for(lambda r: any(payload == marker for _, payload in r))
+    assert all(payload != "SPOOF" for _, payload in orch.received)
+    refused = mqtt_pub(broker.orchestrator_port, f"{F}/d1/state", "x", user="d1", password="bad")
+    assert refused.returncode == CONNECTION_REFUSED
 
 
 def test_oversized_packet_is_dropped(broker: ConfiguredBroker, orch: Observer) -> None:

@@ -74,6 +74,8 @@ def test_hostile_device_id_exits_2_and_writes_nothing(
         (["--require-client-cert"], "--tls-dir"),
         (["--tls-dir", "/nonexistent"], "ca.crt"),
         (["--max-packet-bytes", "10"], "1 KiB"),
+        (["--orchestrator-port", "1883"], "must differ"),
+        (["--orchestrator-port", "70000"], "outside"),
     ],
 )
 def test_bad_configuration_exits_2_saying_why(
@@ -142,3 +144,13 @@ def test_started_as_root_mosquitto_gets_the_files_it_reads_after_dropping_privil
     for name in ("passwd", "acl", "data"):
         assert (tmp_path / "o" / name).stat().st_uid == entry.pw_uid, name
     assert stat.S_IMODE((tmp_path / "o" / "passwd").stat().st_mode) == 0o600
+
+
+def test_orchestrator_listener_is_separate_loopback_and_keeps_client_ids(tmp_path: Path) -> None:
+    argv = [*BASE, "--out", str(tmp_path / "o"), "--device", "d1:one", "--orchestrator-port", "1884"]
+    assert cli_main(argv) == 0
+    conf = (tmp_path / "o" / "mosquitto.conf").read_text()
+    device_part, orchestrator_part = conf.split("listener 1884 127.0.0.1")
+    assert "listener 1883" in device_part
+    assert "use_username_as_clientid true" in device_part
+    assert "use_username_as_clientid" not in orchestrator_part

@@ -1,15 +1,19 @@
 """The real agent and the real orchestrator work through a broker locked down by `continuum broker
-config`: every subscription, retained birth, last will, shared subscription and command the protocol
-needs is inside the ACL, and nothing else is."""
+config` (devices on the main listener, the orchestrator on its own listener, plain and TLS): every
+subscription, retained birth, last will, shared subscription and command the protocol needs is inside
+the ACL."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from agents.device_classes import device_class
 from agents.plans import PlanStore
@@ -23,6 +27,7 @@ from agents.transport.ticker import MiscTicker
 from tests.faults.support import OrchestratorProcess, eventually
 from tests.security.broker import ConfiguredBroker, write_config
 from tests.security.certs import make_pki
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
@@ -52,11 +57,12 @@ def _session(port: int, device: str, password: str, ticker: MiscTicker, ca: Path
     )
 
 
-@pytest.fixture(params=["plain", "tls"])
+@pytest.fixture(params=["plain", "tls", "one-listener"])
 async def secured(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[ConfiguredBroker, OrchestratorProcess, Path | None]]:
-    """The locked-down broker (plain, or TLS with a throwaway CA) and an orchestrator logged in to it."""
+    """The locked-down broker (plain, TLS with a throwaway CA, or with one listener for everyone, where
+    the orchestrator must keep to one connection) and an orchestrator logged in to it."""
     ca: Path | None = None
     extra: tuple[str, ...] = ()
     mqtt: dict[str, str] = {"username": "orch", "password": "secret-o"}
@@ -64,10 +70,13 @@ async def secured(
         pki = make_pki(tmp_path / "pki")
         ca, extra = pki.ca, ("--tls-dir", str(pki.directory))
         mqtt["tls_ca"] = str(pki.ca)
-    conf, port = write_config(tmp_path / "broker", *extra)
-    broker = ConfiguredBroker(conf, port)
+    orchestrator_port = free_port()
+    conf, port = write_config(tmp_path / "broker", "--orchestrator-port", str(orchestrator_port), *extra)
+    broker = ConfiguredBroker(conf, port, orchestrator_port)
     broker.start()
-    orchestrator = OrchestratorProcess(tmp_path / "orchestrator", port, "f1", extra={"mqtt": mqtt})
+    orchestrator = OrchestratorProcess(
+        tmp_path / "orchestrator", orchestrator_port, "f1", extra={"mqtt": mqtt}
+    )
     orchestrator.start()
     try:
         yield broker, orchestrator, ca
@@ -108,3 +117,33 @@ async def test_agents_and_orchestrator_work_through_the_acl_broker(
             await s.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         await ticker.close()
+
+
+def test_orchestrator_on_the_device_listener_does_not_reconnect_in_a_tight_loop(tmp_path: Path) -> None:
+    """With client id = username on the only listener, two connections of one account take each other
+    over; whatever the orchestrator does about it, it must back off instead of spinning."""
+    conf, port = write_config(tmp_path / "broker")
+    broker = ConfiguredBroker(conf, port)
+    broker.start()
+    metrics_port = free_port()
+    orchestrator = OrchestratorProcess(
+        tmp_path / "orchestrator",
+        port,
+        "f1",
+        extra={"mqtt": {"username": "orch", "password": "secret-o"}, "metrics": {"port": metrics_port}},
+    )
+    try:
+        orchestrator.start()
+        time.sleep(3.0)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        disconnects = sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "continuum_broker_disconnects_total"
+        )
+        assert disconnects <= 10, f"{disconnects:.0f} broker disconnects in 3 s: reconnecting without backoff"
+    finally:
+        orchestrator.stop()
+        broker.stop()

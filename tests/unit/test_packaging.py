@@ -19,9 +19,22 @@ HEAVY = {"ray", "kubernetes", "textual"}
 def _resolve(extra: str, tmp_path: Path) -> set[str]:
     report = tmp_path / f"{extra}.json"
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--report", str(report), f"{ROOT}[{extra}]"],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            f"{ROOT}[{extra}]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(f"pip could not resolve .[{extra}]: {result.stderr[-2000:]}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from tui.actions import ACTION_NAMES, OperatorAction
 from tui.widgets.status_bar import StatusBar
@@ -34,6 +36,17 @@ class OperatorScreen(Screen[None]):
         """True once the screen is being removed (its widgets go first): an answer that arrives
         then must not be drawn."""
         return not self.is_attached or not self.children
+
+    def fixed_columns(self, table: DataTable[object], columns: Sequence[tuple[str, int]], last: str) -> None:
+        """Give `table` columns of fixed widths, the `last` one taking what the terminal has left.
+
+        Fixed widths keep a table's layout the same whatever order its rows arrive in (DataTable's
+        automatic widths can leave the header drawn for the widths before the rows came).
+        """
+        for label, width in columns:
+            table.add_column(label, width=width)
+        used = sum(width + 2 * table.cell_padding for _, width in columns)
+        table.add_column(last, width=max(12, self.app.size.width - used - 2 * table.cell_padding - 6))
 
     def context_actions(self) -> list[OperatorAction]:
         """The actions that make sense here right now (for the command palette)."""

@@ -78,12 +78,22 @@ class DeviceScreen(OperatorScreen):
         self.query_one("#links").border_title = "Links over time"
         plans = self.query_one("#plans", DataTable)
         plans.border_title = "Plans: chosen vs alternatives"
-        plans.add_columns(
-            "MODEL", "OPTION", "SPLIT d|e|c", "LAT ms", "COST/req", "ENERGY J", "MEAS ms", "NOTE"
+        self.fixed_columns(
+            plans,
+            [
+                ("MODEL", 12),
+                ("OPTION", 13),
+                ("SPLIT d|e|c", 11),
+                ("LAT ms", 7),
+                ("COST/req", 8),
+                ("ENERGY J", 8),
+                ("MEAS ms", 7),
+            ],
+            "NOTE",
         )
         events = self.query_one("#device-events", DataTable)
         events.border_title = "Recent events"
-        events.add_columns("WHEN", "KIND", "MESSAGE")
+        self.fixed_columns(events, [("WHEN", 5), ("KIND", 8)], "MESSAGE")
         plans.focus()
         self.update_status()
         self.poll()

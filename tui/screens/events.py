@@ -69,7 +69,7 @@ class EventsScreen(OperatorScreen):
         """Columns, then follow."""
         self.query_one("#events-filter", Input).display = False
         table = self.query_one("#events", DataTable)
-        table.add_columns("ID", "AGO", "KIND", "DEVICE", "MESSAGE")
+        self.fixed_columns(table, [("ID", 6), ("AGO", 5), ("KIND", 8), ("DEVICE", 16)], "MESSAGE")
         table.focus()
         self.update_status()
         self.poll()

@@ -54,15 +54,18 @@ class TiersScreen(OperatorScreen):
     def on_mount(self) -> None:
         """Columns, then poll."""
         table = self.query_one("#tiers", DataTable)
-        table.add_columns(
-            "TIER",
-            "SITE",
-            "WORKERS",
-            "CAPACITY",
-            "QUEUE",
-            "UTILISATION",
-            "$/HOUR",
-            "STATE",
+        self.fixed_columns(
+            table,
+            [
+                ("TIER", 6),
+                ("SITE", 12),
+                ("WORKERS", 7),
+                ("CAPACITY", 8),
+                ("QUEUE", 5),
+                ("UTILISATION", 15),
+                ("$/HOUR", 7),
+                ("STATE", 8),
+            ],
             "REQUESTS BY PLACEMENT",
         )
         table.focus()
