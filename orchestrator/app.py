@@ -3,6 +3,13 @@
 startup(): fleet shards, event log, MQTT (will = offline state; on connect: subscribe, publish the
 retained online state, which asks the fleet to rebirth), the operator gRPC server, /metrics, and
 the control loop. shutdown() undoes it in reverse order, publishing the offline state cleanly.
+
+Replicas in a Kubernetes cluster elect a leader over a Lease (`orchestrator.kube`; off outside a cluster):
+every replica ingests and plans (a warm standby), but only the leader publishes commands (PlanUpdates,
+rebirths, drains) and the retained orchestrator state. A replica that starts leading publishes its online
+state, so the fleet rebirths and reports the plans it holds (numbering continues above them). With
+election on, no MQTT will is set (a standby's offline will would overwrite the leader's state); the
+leader publishes its offline state before releasing the Lease on a clean shutdown.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestrator.api.server import OperatorServer
 from orchestrator.api.service import OperatorService, TokenCheck
 from orchestrator.control_loop import ControlLoop
 from orchestrator.events.store import EventStore
-from orchestrator.fleet.records import EventRecord
+from orchestrator.fleet.records import EventRecord, ShardOutput
 from orchestrator.fleet.sessions import SessionPolicy
 from orchestrator.fleet.shard import ActionResult
 from orchestrator.fleet.sharding import LocalHandle, ShardedFleet, ShardHandle
@@ -68,6 +77,23 @@ def shard_spec(settings: OrchestratorSettings) -> ShardSpec:
     )
 
 
+class LeaderGatedLoop(ControlLoop):
+    """The control loop of a replica: commands are published only while `may_publish()` (the leader);
+    a standby applies everything (warm state) and counts the commands it held back in `suppressed`."""
+
+    def __init__(self, *args: Any, may_publish: Callable[[], bool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.may_publish = may_publish
+        self.suppressed = 0
+
+    def dispatch(self, out: ShardOutput) -> None:
+        """Publish (leader) or hold back (standby) the commands, then count and log as usual."""
+        if out.commands and not self.may_publish():
+            self.suppressed += len(out.commands)
+            out.commands = []
+        super().dispatch(out)
+
+
 @dataclass(frozen=True, slots=True)
 class TierLoad:
     """A site's load as the data plane last reported it."""
@@ -100,6 +126,17 @@ class Orchestrator:
     started_s: float = 0.0
     metrics_registry: object | None = None
     """The /metrics registry (after startup): other in-process services may register their metrics on it."""
+    kube: Any = None
+    """`orchestrator.kube.KubeIntegration` in a cluster (leader election), else None: always the leader."""
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this replica publishes commands and the orchestrator state (True without election)."""
+        return self.kube is None or bool(self.kube.is_leader)
+
+    @property
+    def _elects(self) -> bool:
+        return self.kube is not None and self.kube.elector is not None
 
     @property
     def grpc_port(self) -> int:
@@ -124,15 +161,23 @@ class Orchestrator:
             s.mqtt.client_id or f"continuum-orchestrator-{self.instance}".replace(":", "-"),
             on_message=self.intake.on_message,
             on_connected=self._on_connected,
-            will=Will(status_topics[0], _state(False, self.instance)) if status_topics else None,
+            will=Will(status_topics[0], _state(False, self.instance))
+            if status_topics and not self._elects
+            else None,
             protocol=s.mqtt.protocol,
             keepalive_s=s.mqtt.keepalive_s,
             username=s.mqtt.username,
             password=s.mqtt.password.get_secret_value(),
             tls_ca=s.mqtt.tls_ca,
         )
-        self.loop = ControlLoop(
-            self.intake, self.fleet, self.mqtt, self.events, self.stats, max_batch=s.batch_limit
+        self.loop = LeaderGatedLoop(
+            self.intake,
+            self.fleet,
+            self.mqtt,
+            self.events,
+            self.stats,
+            max_batch=s.batch_limit,
+            may_publish=lambda: self.is_leader,
         )
         await self.mqtt.connect()
         if self.mqtt.v5 and s.mqtt.telemetry_protocol == "v311":
@@ -179,6 +224,19 @@ class Orchestrator:
         self.events.append(
             [EventRecord(int(time.time() * 1000), "action", "", f"orchestrator {self.instance} started")]
         )
+        if self.kube is not None:
+            await self.kube.start()
+
+    def _on_started_leading(self) -> None:
+        """Now the leader: announce ourselves (the fleet rebirths with its held plans) and say so."""
+        log.info("orchestrator %s is now the leader", self.instance)
+        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"{self.instance} leads")])
+        self._on_connected()
+
+    def _on_stopped_leading(self) -> None:
+        """No longer the leader (lease lost or released): keep ingesting, publish nothing."""
+        log.info("orchestrator %s stopped leading; standing by", self.instance)
+        self.events.append([EventRecord(int(time.time() * 1000), "action", "", f"{self.instance} stands by")])
 
     def _subscriptions(self) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """(births and deaths, telemetry) filters. Telemetry is a shared subscription wherever the
@@ -197,7 +255,7 @@ class Orchestrator:
 
     def _on_connected(self) -> None:
         """Announce we are online (retained): agents answer with a rebirth, rebuilding our state."""
-        if self.mqtt is None:
+        if self.mqtt is None or not self.is_leader:
             return
         for fleet in self.settings.mqtt.status_fleets:
             self.mqtt.publish(orchestrator_topic(fleet), _state(True, self.instance), qos=1, retain=True)
@@ -209,6 +267,14 @@ class Orchestrator:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 5)
+        leading = self.is_leader
+        if self.kube is not None:
+            status = self.settings.mqtt.status_fleets
+            if leading and self._elects and self.mqtt is not None and status:
+                # Before the Lease is released, so the next leader's online state comes after it.
+                self.mqtt.publish(orchestrator_topic(status[0]), _state(False, self.instance), 1, True)
+            with contextlib.suppress(Exception):
+                await self.kube.stop()
         if self.api is not None:
             await self.api.stop(self.settings.api.grace_s)
         if self.metrics_server is not None:
@@ -217,8 +283,8 @@ class Orchestrator:
             await self.telemetry_mqtt.close()
         if self.mqtt is not None:
             status = self.settings.mqtt.status_fleets
-            final = (orchestrator_topic(status[0]), _state(False, self.instance), 1, True) if status else None
-            await self.mqtt.close(final)
+            final = (orchestrator_topic(status[0]), _state(False, self.instance), 1, True)
+            await self.mqtt.close(final if status and leading and not self._elects else None)
         await self.fleet.close()
         close_ray = getattr(self._ray, "close", None)
         if close_ray is not None:
@@ -342,8 +408,12 @@ def _handles(settings: OrchestratorSettings, spec: ShardSpec) -> tuple[list[Shar
     return [LocalHandle(build_shard(spec)) for _ in range(settings.fleet.shards)], None
 
 
-def build(settings: OrchestratorSettings) -> Orchestrator:
-    """Wire one orchestrator from settings (nothing starts until `startup()`)."""
+def build(settings: OrchestratorSettings, kube: Callable[..., Any] | None = None) -> Orchestrator:
+    """Wire one orchestrator from settings (nothing starts until `startup()`).
+
+    `kube(on_started_leading=, on_stopped_leading=)` builds the Kubernetes integration; by default
+    `orchestrator.kube.build_kube(KubeSettings.from_env(), ...)`, which is None outside a cluster.
+    """
     spec = shard_spec(settings)
     handles, ray_owner = _handles(settings, spec)
     instance = settings.instance or f"{socket.gethostname()}:{os.getpid()}"
@@ -356,4 +426,19 @@ def build(settings: OrchestratorSettings) -> Orchestrator:
         instance=instance,
     )
     orchestrator._ray = ray_owner
+    orchestrator.kube = (kube or _default_kube)(
+        on_started_leading=orchestrator._on_started_leading,
+        on_stopped_leading=orchestrator._on_stopped_leading,
+    )
     return orchestrator
+
+
+def _default_kube(**callbacks: Any) -> Any:
+    """The in-cluster integration from CONTINUUM_KUBE__* variables; None off-cluster (nothing imported)."""
+    from orchestrator.kube.client import in_cluster
+
+    if not in_cluster():
+        return None
+    from orchestrator.kube import KubeSettings, build_kube
+
+    return build_kube(KubeSettings.from_env(), **callbacks)
