@@ -1,8 +1,11 @@
 """`continuum demo`: the whole system on one machine in one command.
 
-Starts, in order: an embedded MQTT broker (unless --broker), a local Ray, the orchestrator (fleet
-shards in Ray), the data plane's services when it provides them (`orchestrator.dataplane.demo_services`),
-and a simulated fleet driven by real network traces; then opens the TUI (or, with --headless, waits).
+Starts, in order: an embedded MQTT broker (unless --broker), a local Ray (with the data plane's tier
+resources), the orchestrator (fleet shards in Ray, planning the models the data plane serves), the data
+plane's services (`orchestrator.dataplane.demo_services`: Ray tier workers, gateways, tier load fed to the
+orchestrator, metrics on its /metrics), and a simulated fleet driven by real network traces, of which
+--inference-devices run real split inference along the plans they received (`agents.sim.inference`);
+then opens the TUI (or, with --headless, waits). --no-ray runs without Ray, so without the data plane.
 Ctrl-C, SIGTERM or --duration stop everything in reverse order.
 """
 
@@ -39,7 +42,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--devices", type=int, default=20, help="simulated devices (default 20)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--telemetry-interval", type=float, default=1.0, help="seconds between telemetry")
-    parser.add_argument("--no-ray", action="store_true", help="keep fleet state in-process instead of Ray")
+    parser.add_argument(
+        "--no-ray",
+        action="store_true",
+        help="no Ray: fleet state in-process and no data plane (no split inference)",
+    )
     parser.add_argument(
         "--inference-devices",
         type=int,
@@ -233,7 +240,10 @@ def _services(args: argparse.Namespace, token: str) -> tuple[list[Any], Any, Any
     )
     orchestrator = _OrchestratorService(settings)
     services.append(orchestrator)
-    services.extend(_data_plane_services(context))
+    if args.no_ray:
+        print("--no-ray: no data plane (its tier workers run on Ray); telemetry and plans only", flush=True)
+    else:
+        services.extend(_data_plane_services(context))
     services.append(
         _FleetService(context, args.devices, args.telemetry_interval, args.inference_devices, models)
     )
@@ -313,4 +323,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    # Before anything imports Ray (the data plane's modules do): its C++ failure signal handler would
+    # print a stack dump on Ctrl-C/SIGTERM and can abort the process while it shuts down cleanly.
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     return asyncio.run(_main(args))

@@ -175,12 +175,14 @@ class FleetShard:
         if not held.model or len(held.layers) != len(held.tiers):
             return
         plan = record.plans.get(held.model)
-        if plan is not None and plan.version >= held.version:
+        if plan is not None and plan.version >= held.version and plan.tiers == tuple(held.tiers):
             return
         if plan is None:
             plan = record.plans[held.model] = PlanState()
+        # A standby that took over may have numbered plans it never sent: what the device runs wins, and
+        # numbering continues above both.
+        plan.version = max(plan.version, held.version)
         plan.layers, plan.tiers = tuple(held.layers), tuple(held.tiers)
-        plan.version = held.version
         plan.latency_ms = held.predicted_latency_ms
         plan.cost_usd = held.predicted_cost_usd
         plan.energy_j = held.predicted_energy_j

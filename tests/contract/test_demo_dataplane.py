@@ -3,7 +3,7 @@
 The demo runs as a subprocess (embedded broker, local Ray with tier resources, orchestrator, Ray tier
 workers and gateways, 4 simulated devices of which 2 run real ONNX inference). On this machine's slow
 cellular traces the orchestrator's own plans are mostly device-only, so the test pins two plans over the
-operator API (the same path an operator takes) to force an edge and a cloud hop, waits until /metrics
+operator API (the same path an operator takes) to force a cloud and an edge hop, waits until /metrics
 counts requests on at least two placements, then stops the demo with SIGTERM: it must exit 0, report
 no `lost` request in its final summary, and leave no process behind (Ray's included).
 """
@@ -127,20 +127,20 @@ def test_demo_serves_split_inference_on_several_placements_and_stops_cleanly(
     assert "sim-000 mobilenetv2" in text, text
     assert "sim-002 resnet18" in text, text
 
-    # Late cuts keep the transfers small on the slow traces: device+edge and device+edge+cloud.
+    # Only the classifier remote: a few KB cross the (slow, trace-driven) uplink, so the hops make the
+    # deadline whatever the traces do. mobilenetv2 goes straight to the cloud, resnet18 to the edge.
     mobilenet = len(load_profile("mobilenetv2")["layers"])
     resnet = len(load_profile("resnet18")["layers"])
-    _pin(grpc_port, token.group(1), "sim-000", "mobilenetv2", ["device"] * (mobilenet - 2) + ["edge"] * 2)
-    _pin(grpc_port, token.group(1), "sim-002", "resnet18", ["device"] * (resnet - 2) + ["edge", "cloud"])
+    _pin(grpc_port, token.group(1), "sim-000", "mobilenetv2", ["device"] * (mobilenet - 1) + ["cloud"])
+    _pin(grpc_port, token.group(1), "sim-002", "resnet18", ["device"] * (resnet - 1) + ["edge"])
 
-    def several_placements() -> bool:
-        served = {labels["placement"] for labels, n in _requests(metrics_port) if n > 0}
-        return len(served) >= 2
+    def pinned_placements_served() -> bool:
+        served = {labels["placement"] for labels, n in _requests(metrics_port) if labels["outcome"] == "ok"}
+        return {"device+edge", "device+cloud"} <= served
 
-    _eventually(several_placements, "requests counted on two placements", 45)
+    _eventually(pinned_placements_served, "ok requests counted on both pinned placements", 45)
     series = _requests(metrics_port)
     assert not [labels for labels, n in series if labels["outcome"] == "lost" and n > 0], series
-    assert {labels["placement"] for labels, _ in series} & {"device+edge", "device+edge+cloud"}, series
 
     below = _descendants(process.pid)
     process.send_signal(signal.SIGTERM)

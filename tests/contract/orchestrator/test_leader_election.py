@@ -35,13 +35,13 @@ FLEET = "lf"
 DEVICE = "d1"
 
 
-async def until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+async def until(check: Callable[[], bool], what: str, within_s: float = 20.0) -> None:
     """Poll `check` on the loop until it holds (or fail naming `what`)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within_s
     while not check():
         if loop.time() > deadline:
-            raise AssertionError(f"never happened within {timeout:.0f} s: {what}")
+            raise AssertionError(f"never happened within {within_s:.0f} s: {what}")
         await asyncio.sleep(0.05)
 
 
@@ -173,7 +173,7 @@ async def test_only_the_leader_publishes_and_the_standby_takes_over(
         assert device.states[-1].online
         assert [s.instance for s in device.states if not s.online] == ["replica-a"]
 
-        result = await b.act("pin", DEVICE, "tiny", [], True)
+        result = await b.act("pin", DEVICE, "tiny", ["edge", "edge"], True)
         assert result.status == "ok", result.message
         await until(lambda: len(device.plans) == 2, "the new leader's PlanUpdate reaches the device")
         assert b.stats.commands.get("plan_update", 0) == 1
