@@ -368,7 +368,9 @@ class FleetReplanner:
         if tiers:
             plan.tiers = tiers
             plan.layers = self.layers[model]
-            plan.version += 1
+        # A new version even when the tiers stay: the device must hear that its plan is now pinned,
+        # and it ignores a PlanUpdate whose version it already holds.
+        plan.version += 1
         plan.pinned = True
         plan.reason = "pinned by an operator"
         plan.pending, plan.pending_count = None, 0

@@ -171,3 +171,12 @@ def test_a_repeated_birth_refreshes_what_the_device_reports() -> None:
     detail = s.detail("d1")
     assert detail is not None
     assert detail.summary.site == "s2"
+
+
+def test_pinning_the_current_plan_sends_a_newer_version_the_device_will_not_ignore() -> None:
+    s = shard()
+    on_edge(s)
+    result, out = s.pin("d1", "tiny", [], True, 3.0)
+    assert result.status == "ok"
+    [update] = [c.plan_update for c in commands(out, "plan_update")]
+    assert (update.version, tuple(update.tiers), update.pinned) == (3, EDGE, True)
