@@ -213,6 +213,7 @@ async def build(
         replay_batch=settings.buffer.replay_batch,
         on_profile=lambda request: profile_present_model(state_dir, request),
         drain_file=state_dir / "drained",
+        max_command_bytes=settings.broker.max_command_bytes,
     )
     probes = settings.probes
     active = ActiveProbe(

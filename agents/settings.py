@@ -86,6 +86,9 @@ class BrokerSettings(_Group):
     """Longest reconnect delay."""
     connect_timeout_s: float = Field(default=10.0, gt=0)
     """How long one connection attempt (TCP, TLS and CONNACK) may take."""
+    max_command_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Commands larger than this are rejected as oversized (counted, never decoded): a broker without
+    max_packet_size forwards anything. 1 MiB; a plan for any zoo model is under 1 KiB."""
     tls: TlsSettings = Field(default_factory=TlsSettings)
     """TLS settings."""
 
@@ -116,8 +119,9 @@ class IdentitySettings(_Group):
 class TelemetrySettings(_Group):
     """What the agent publishes and how often."""
 
-    interval_s: float = Field(default=5.0, gt=0)
-    """Seconds between telemetry messages."""
+    interval_s: float = Field(default=1.0, gt=0)
+    """Seconds between telemetry messages. 1 s: the orchestrator's reaction time is about two reports
+    (confirmations), and cellular uplinks change faster than 5 s reports follow (docs/evaluation.md)."""
 
 
 class BufferSettings(_Group):
@@ -139,9 +143,11 @@ class ProbeSettings(_Group):
     timeout_s: float = Field(default=2.0, gt=0)
     """A TCP connect slower than this counts as a lost probe."""
     active_bytes: int = Field(default=64 * 1024, ge=0, le=4 * 1024 * 1024)
-    """Bytes of one active uplink probe (a QoS 1 publish timed to its PUBACK); 0 disables it."""
-    active_interval_s: float = Field(default=60.0, gt=0)
-    """At most one active probe per this many seconds (the rate limit)."""
+    """Bytes of one active uplink probe (a QoS 1 publish timed to its PUBACK); 0 disables it. It runs only
+    while the uplink saw no passive sample since the last report (an idle path)."""
+    active_interval_s: float = Field(default=1.0, gt=0)
+    """At most one active probe per this many seconds (the rate limit; agents.probes.sampling.ProbeSchedule).
+    1 s, the telemetry interval: an idle uplink is probed once per report (64 KiB/s while idle)."""
     broker_target: str = "edge"
     """The target (tier) where the broker runs: the active probe measures the uplink to it."""
 

@@ -2,12 +2,15 @@
 
 Device side, the agent's `LinkMonitor` (agents.probes.network: one `TargetLink` per target, edge and cloud,
 each with the `BandwidthEstimator`s and an `RttEstimator`) takes passive samples from the request's own
-transfers to and from that target, as `observe_transfer(target, nbytes, seconds, direction, now)`: by
-default one sample per whole transfer when it completes, as the agent does today; `passive_sample_s` makes
-it one sample per window while the bytes are in flight (what a chunked gRPC stream lets the sender see).
-When a link saw no sample since the last report, half-way to the next one an active probe of
-`probe_bytes` measures it (issue 4's bounded probe; the agent has no such probe yet). Every
-`telemetry_interval_s` the agent reports `TargetLink.to_estimate()`.
+transfers to and from that target, as `observe_transfer(target, nbytes, seconds, direction, now)`, cut by
+the data plane's own `agents.probes.sampling.InFlightMeter`: one sample per `passive_sample_s` window while
+the bytes are in flight (the replay hands the meter the exact bytes delivered at each window edge, where the
+device sees acknowledged chunks), `None` for one sample per completed transfer. Half-way to each report,
+a link that saw no passive sample since the last report gets an active probe of `probe_bytes` when the
+agent's rule allows it (`agents.probes.sampling.ProbeSchedule`: `probe_interval_s` after any earlier probe,
+the wait doubling with each probe of an idle spell up to `probe_max_interval_s`). Every
+`telemetry_interval_s` the agent reports `TargetLink.to_estimate()`. (The agent probes only the uplink to
+the broker's tier; the replay probes every idle direction of both targets with the same rule.)
 
 Orchestrator side, exactly the shard's rule: a report marks the device for replanning when a link's
 `changed` flag is set, a candidate is pending, or `FleetReplanner.links_moved`; then
@@ -26,6 +29,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agents.probes.sampling import (
+    MIN_PASSIVE_BYTES,
+    PASSIVE_WINDOW_S,
+    PROBE_BYTES,
+    PROBE_INTERVAL_S,
+    PROBE_MAX_INTERVAL_S,
+    InFlightMeter,
+    ProbeSchedule,
+)
 from evaluation.placement import Tiers
 from evaluation.policies import PolicyRun
 from evaluation.replayer import Figures, Replayer, Requests
@@ -46,7 +58,7 @@ _MODEL = "model"
 class AdaptiveSettings:
     """Knobs of the replayed loop; the defaults are the production defaults (a unit test keeps them so)."""
 
-    telemetry_interval_s: float = 5.0
+    telemetry_interval_s: float = 1.0
     """Agent: seconds between telemetry reports (agents.settings.TelemetrySettings)."""
     estimator_fast_tau_s: float = 0.5
     """Agent: fast EWMA time constant of the change detector (BandwidthEstimator)."""
@@ -54,12 +66,16 @@ class AdaptiveSettings:
     """Agent: slow EWMA time constant, the reported estimate."""
     estimator_threshold: float = 0.2
     """Agent: relative fast/slow gap that fires the change detector."""
-    passive_sample_s: float | None = None
-    """Agent: None = one passive sample per completed transfer; else one per window while in flight."""
-    min_passive_bytes: int = 16 * 1024
+    passive_sample_s: float | None = PASSIVE_WINDOW_S
+    """Agent: one passive sample per window while in flight; None = one per completed transfer."""
+    min_passive_bytes: int = MIN_PASSIVE_BYTES
     """Agent: transfers smaller than this are too short to measure a rate from."""
-    probe_bytes: int = 64 * 1024
+    probe_bytes: int = PROBE_BYTES
     """Agent: size of the active probe sent on a link that saw no sample since the last report."""
+    probe_interval_s: float = PROBE_INTERVAL_S
+    """Agent: shortest wait between active probes of a link (agents.settings.ProbeSettings)."""
+    probe_max_interval_s: float = PROBE_MAX_INTERVAL_S
+    """Agent: longest wait; the wait doubles with each probe of an idle spell (ProbeSchedule)."""
     relative: float = 0.10
     """Orchestrator: hysteresis, gain needed as a fraction of the current latency ..."""
     absolute_ms: float = 2.0
@@ -134,9 +150,13 @@ class _Loop:
         self.record = DeviceRecord(Session("evaluated", "evaluation"), models=(_MODEL,))
         self.context = PlanContext()
         self.sample_type = LinkSample
-        self.pending: list[tuple[float, int, str, int, float, str]] = []
+        self.pending: list[tuple[float, int, str, int, float, bool]] = []
         self.seq = 0
         self.last_sample_s: dict[str, float] = {link: float("-inf") for link in _TARGET_OF}
+        """Latest PASSIVE sample per link (probes do not count: the rule looks for idle links)."""
+        self.schedules = {
+            link: ProbeSchedule(s.probe_interval_s, s.probe_max_interval_s) for link in _TARGET_OF
+        }
 
     @property
     def plan(self) -> Tiers:
@@ -144,40 +164,45 @@ class _Loop:
         state = self.record.plans.get(_MODEL)
         return tuple(state.tiers) if state is not None else ()
 
-    def push(self, obs: Observation) -> None:
+    def push(self, obs: Observation, probe: bool = False) -> None:
         """Queue the samples the device will take of a transfer (fed when their time comes)."""
-        if obs.link not in _TARGET_OF or obs.nbytes < self.settings.min_passive_bytes:
+        if obs.link not in _TARGET_OF:
             return
         window = self.settings.passive_sample_s
-        if window is None:
-            edges = np.array([obs.start_s, obs.end_s])
-        else:
-            edges = np.append(np.arange(obs.start_s, obs.end_s, window), obs.end_s)
-            if edges.size > 2 and edges[-1] - edges[-2] < window / 2:
-                edges = np.delete(edges, -2)
-        bits = self.replayer.network.links[obs.link].replay.bits_until(edges)
-        for k in range(1, edges.size):
-            nbytes = round(float(bits[k] - bits[k - 1]) / 8.0)
-            item = (float(edges[k]), self.seq, obs.link, nbytes, float(edges[k] - edges[k - 1]), "")
-            heapq.heappush(self.pending, item)
-            self.seq += 1
+        meter = InFlightMeter(obs.start_s, round(obs.nbytes), window, self.settings.min_passive_bytes)
+        if not meter.enabled:
+            return
+        samples = []
+        if window is not None:
+            edges = np.arange(obs.start_s + window, obs.end_s, window)
+            replay = self.replayer.network.links[obs.link].replay
+            acked = (replay.bits_until(edges) - replay.bits_until(obs.start_s)) / 8.0
+            samples = [meter.progress(round(float(b)), float(t)) for t, b in zip(edges, acked, strict=True)]
+        samples.append(meter.finish(obs.end_s))
+        for sample in samples:
+            if sample is not None:
+                item = (sample.at_s, self.seq, obs.link, sample.nbytes, sample.seconds, probe)
+                heapq.heappush(self.pending, item)
+                self.seq += 1
 
     def feed_until(self, now_s: float) -> None:
         """Hand the agent every sample taken up to `now_s`, in time order."""
         while self.pending and self.pending[0][0] <= now_s:
-            at, _, link, nbytes, seconds, _ = heapq.heappop(self.pending)
+            at, _, link, nbytes, seconds, probe = heapq.heappop(self.pending)
             target, direction = _TARGET_OF[link]
             self.monitor.observe_transfer(target, nbytes, max(seconds, 1e-6), direction, at)
-            self.last_sample_s[link] = at
+            if not probe:
+                self.last_sample_s[link] = at
 
     def probe(self, now_s: float, since_s: float) -> None:
-        """Active probes on the links that saw no sample since `since_s` (the last report)."""
-        for link in _TARGET_OF:
-            if self.last_sample_s[link] < since_s:
+        """Active probes on the links that saw no passive sample since `since_s` (the last report), as the
+        agent's rule allows (`ProbeSchedule`)."""
+        for link, schedule in self.schedules.items():
+            if schedule.due(now_s, self.last_sample_s[link], since_s):
+                schedule.ran(now_s)
                 replay = self.replayer.network.links[link].replay
                 end = float(replay.finish_s(now_s, self.settings.probe_bytes))
-                self.push(Observation(link, self.settings.probe_bytes, now_s, end))
-                self.last_sample_s[link] = now_s
+                self.push(Observation(link, self.settings.probe_bytes, now_s, end), probe=True)
 
     def report(self, now_s: float) -> None:
         """One telemetry report and the shard's replanning rule."""

@@ -2,13 +2,15 @@
 
 This module owns grpc for the data plane's callers (the device agent and gateways forwarding to the next
 tier). gRPC errors are translated into `HopError` carrying the canonical status name, so callers decide on
-fallbacks without touching grpc types. An optional `EmulatedLink` shapes the bytes sent and received.
+fallbacks without touching grpc types. An optional `EmulatedLink` shapes the bytes sent and received. An
+optional `on_progress` callback hears the cumulative bytes sent each time gRPC takes the next message (the
+previous one has left: the sender's view of an in-flight transfer, for passive bandwidth samples).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import grpc
@@ -87,17 +89,31 @@ def timing_to_pb(segment: SegmentTime) -> pb.SegmentTiming:
     )
 
 
+Progress = Callable[[int], None]
+"""Called with the cumulative bytes of the request stream sent so far."""
+
+
 async def _request_stream(
-    header: pb.HopHeader, tensors: Mapping[str, np.ndarray], link: EmulatedLink | None, chunk_bytes: int
+    header: pb.HopHeader,
+    tensors: Mapping[str, np.ndarray],
+    link: EmulatedLink | None,
+    chunk_bytes: int,
+    on_progress: Progress | None = None,
 ) -> AsyncIterator[pb.HopMessage]:
     if link is not None:
         await link.propagate()
         await link.send(header.ByteSize())
+    sent = header.ByteSize()
     yield pb.HopMessage(header=header)
+    if on_progress is not None:
+        on_progress(sent)
     for message in chunk_messages(tensors, chunk_bytes):
         if link is not None:
             await link.send(len(message.chunk.data))
         yield message
+        sent += len(message.chunk.data)
+        if on_progress is not None:
+            on_progress(sent)
 
 
 async def send_hop(
@@ -107,9 +123,11 @@ async def send_hop(
     timeout_s: float,
     link: EmulatedLink | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    on_progress: Progress | None = None,
 ) -> HopReply:
     """Send `tensors` with `header` (its tensor metas are filled in here) and await the reply.
 
+    `on_progress(bytes_sent)` is called as each message of the request leaves (see the module docstring).
     Raises HopError on any failure, including a reply that does not match its own header.
     """
     if timeout_s <= 0:
@@ -118,7 +136,7 @@ async def send_hop(
     framed.CopyFrom(header)
     del framed.tensors[:]
     framed.tensors.extend(tensor_metas(tensors))
-    return await _call(channel, framed, tensors, timeout_s, link, chunk_bytes)
+    return await _call(channel, framed, tensors, timeout_s, link, chunk_bytes, on_progress)
 
 
 async def _call(
@@ -128,6 +146,7 @@ async def _call(
     timeout_s: float,
     link: EmulatedLink | None,
     chunk_bytes: int,
+    on_progress: Progress | None = None,
 ) -> HopReply:
     stub = pb_grpc.InferenceHopStub(channel)
     start = time.perf_counter()
@@ -135,7 +154,7 @@ async def _call(
     assembler: TensorAssembler | None = None
     segments: list[SegmentTime] = []
     try:
-        call = stub.Infer(_request_stream(header, tensors, link, chunk_bytes), timeout=timeout_s)
+        call = stub.Infer(_request_stream(header, tensors, link, chunk_bytes, on_progress), timeout=timeout_s)
         async for message in call:
             kind = message.WhichOneof("kind")
             if kind == "header":

@@ -124,6 +124,8 @@ class Orchestrator:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _ray: object | None = None
     started_s: float = 0.0
+    _telemetry_subscribed: bool = False
+    _falling_back: bool = False
     metrics_registry: object | None = None
     """The /metrics registry (after startup): other in-process services may register their metrics on it."""
     kube: Any = None
@@ -161,6 +163,7 @@ class Orchestrator:
             s.mqtt.client_id or f"continuum-orchestrator-{self.instance}".replace(":", "-"),
             on_message=self.intake.on_message,
             on_connected=self._on_connected,
+            on_taken_over=self._on_taken_over,
             will=Will(status_topics[0], _state(False, self.instance))
             if status_topics and not self._elects
             else None,
@@ -196,6 +199,7 @@ class Orchestrator:
         control, telemetry = self._subscriptions()
         self.mqtt.subscribe(control)
         (self.telemetry_mqtt or self.mqtt).subscribe(telemetry)
+        self._telemetry_subscribed = True
         self.api = OperatorServer(
             OperatorService(
                 self,
@@ -252,6 +256,30 @@ class Orchestrator:
             state = device_wildcard(name, "state")
             telemetry.append((f"$share/{s.shared_group}/{state}" if shared else state, 0))
         return control, telemetry
+
+    def _on_taken_over(self) -> None:
+        """Our main session was taken over by a connection with the same client id. With a second
+        (telemetry) connection open, that is almost surely the broker forcing client id = user name
+        (Mosquitto's use_username_as_clientid), so our two connections would kick each other forever:
+        fall back to one connection, as `mqtt.telemetry_protocol: same` would."""
+        if self.telemetry_mqtt is None or self._falling_back:
+            return
+        self._falling_back = True
+        log.warning(
+            "the broker at %s gave both our MQTT connections the same client id (use_username_as_clientid?); "
+            "using one connection for telemetry too (set mqtt.telemetry_protocol: same, or give the "
+            "orchestrator its own listener with --orchestrator-port)",
+            self.settings.mqtt.broker,
+        )
+        self._tasks.append(asyncio.get_running_loop().create_task(self._one_connection()))
+
+    async def _one_connection(self) -> None:
+        """Close the telemetry connection and move its subscriptions onto the main one."""
+        telemetry_mqtt, self.telemetry_mqtt = self.telemetry_mqtt, None
+        if telemetry_mqtt is not None:
+            await telemetry_mqtt.close()
+        if self._telemetry_subscribed and self.mqtt is not None:
+            self.mqtt.subscribe(self._subscriptions()[1])
 
     def _on_connected(self) -> None:
         """Announce we are online (retained): agents answer with a rebirth, rebuilding our state."""

@@ -6,6 +6,11 @@ path fails (an error status or a blown deadline) the next rung of the ladder is 
 completes, so a request is never lost while the device runs. Each served request feeds its per-segment and
 per-transfer timings into `ProfileCorrections`.
 
+Passive bandwidth samples: with `on_sample` set, each transfer to a gateway is streamed in
+`sample_chunk_bytes` chunks and measured WHILE IN FLIGHT (`agents.probes.sampling.InFlightMeter`: bytes the
+stream has sent per `passive_window_s`, also on a timer so a stall reports ~0), and each sample goes to
+`on_sample(tier, sample)` (e.g. `agents.probes.passive.sample_sink(monitor)`, the agent's estimators).
+
 Two EMULATIONS, clearly named, let one machine stand in for slow devices on real networks: `links`
 (token-bucket shaping of the device's uplink, see `inference.linkemu`) and `emulated_slowdown` (after each
 device stage really ran, wait (slowdown - 1) times its compute time, as a device that much slower would).
@@ -14,6 +19,7 @@ device stage really ran, wait (slowdown - 1) times its compute time, as a device
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,8 +31,9 @@ import numpy as np
 
 from agents.inference.corrections import Drift, ProfileCorrections
 from agents.inference.ladder import Rung, ladder, placement, usable
+from agents.probes.sampling import PASSIVE_WINDOW_S, InFlightMeter, PassiveSample
 from inference.cutting import Stage
-from inference.hops import HopError, SegmentTime, send_hop
+from inference.hops import HopError, HopReply, SegmentTime, send_hop
 from inference.linkemu import EmulatedLink
 from inference.runtime import SegmentRunner
 from protos.v1 import dataplane_pb2 as pb
@@ -55,6 +62,8 @@ class InferenceResult:
     segments: tuple[SegmentTime, ...]
     transfers_ms: dict[str, float]
     errors: tuple[str, ...]
+    sampled: tuple[str, ...] = ()
+    """Tiers whose uplink this request already sampled in flight (no end-of-transfer sample is due)."""
 
 
 @dataclass
@@ -76,6 +85,14 @@ class DeviceInference:
     site: str = ""
     """The edge site this device prefers (sent as HopHeader.site; empty: any site)."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    on_sample: Callable[[str, PassiveSample], None] | None = None
+    """Receives in-flight uplink samples (tier, sample); None: no in-flight sampling."""
+    passive_window_s: float | None = PASSIVE_WINDOW_S
+    """Window of the in-flight samples (None: one sample per transfer, when its last byte left)."""
+    sample_chunk_bytes: int = 32 * 1024
+    """Chunk size of sampled transfers: small enough that a slow uplink still moves a chunk per window."""
+    clock: Callable[[], float] = time.monotonic
+    """Time base of the samples (the asyncio loop's clock, which the agent's estimators use)."""
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict, init=False)
     _reported: set[str] = field(default_factory=set, init=False)
 
@@ -117,6 +134,7 @@ class DeviceInference:
             return InferenceResult(
                 request_id, self.model, outputs, outcome, rung.name, placement(rung.tiers),
                 elapsed, segments, transfers, tuple(errors),
+                tuple(key.split("->", 1)[1] for key in transfers) if self.on_sample is not None else (),
             )  # fmt: skip
         elapsed = (time.perf_counter() - start) * 1000.0
         return InferenceResult(
@@ -154,9 +172,7 @@ class DeviceInference:
                 deadline_unix_ms=int(deadline * 1000),
                 site=self.site if stage.tier == "edge" else "",
             )
-            reply = await send_hop(
-                self._channel(stage.tier), header, carried, deadline - time.time(), self.links.get(stage.tier)
-            )
+            reply = await self._send(stage.tier, header, carried, deadline - time.time())
             key = f"device->{stage.tier}"
             transfers[key] = transfers.get(key, 0.0) + reply.transfer_ms
             segments.extend(reply.segments)
@@ -166,6 +182,47 @@ class DeviceInference:
                 i += 1
         outputs = {name: carried[name] for name in self.runner.cutter.graph.graph_outputs}
         return outputs, tuple(segments), transfers
+
+    async def _send(
+        self, tier: str, header: pb.HopHeader, carried: dict[str, np.ndarray], timeout_s: float
+    ) -> HopReply:
+        """One hop to `tier`'s gateway; with `on_sample`, its upload is sampled while in flight."""
+        channel, link, sink = self._channel(tier), self.links.get(tier), self.on_sample
+        if sink is None:
+            return await send_hop(channel, header, carried, timeout_s, link)
+        meter = InFlightMeter(
+            self.clock(), sum(int(a.nbytes) for a in carried.values()), self.passive_window_s
+        )
+        header_bytes: list[int] = []
+
+        def emit(sample: PassiveSample | None) -> None:
+            if sample is not None:
+                sink(tier, sample)
+
+        def progress(sent: int) -> None:
+            if not header_bytes:  # the first call is the header; the meter counts tensor bytes
+                header_bytes.append(sent)
+            acked = sent - header_bytes[0]
+            now = self.clock()
+            emit(meter.finish(now) if acked >= meter.total_bytes else meter.progress(acked, now))
+
+        async def tick(window_s: float) -> None:  # a stalled stream calls no progress: sample it anyway
+            while not meter.done:
+                await asyncio.sleep(window_s)
+                emit(meter.progress(meter.acked, self.clock()))
+
+        ticker = None
+        if self.passive_window_s is not None and meter.enabled:
+            ticker = asyncio.create_task(tick(self.passive_window_s), name=f"sample-{tier}")
+        try:
+            return await send_hop(
+                channel, header, carried, timeout_s, link, self.sample_chunk_bytes, on_progress=progress
+            )
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
 
     async def _run_local(
         self, stage: Stage, carried: dict[str, np.ndarray]

@@ -85,6 +85,10 @@ class TargetLink:
     uplink: BandwidthEstimator = field(default_factory=BandwidthEstimator)
     downlink: BandwidthEstimator = field(default_factory=BandwidthEstimator)
     changed_since_report: bool = False
+    last_passive_s: dict[Direction, float] = field(
+        default_factory=lambda: {"up": float("-inf"), "down": float("-inf")}
+    )
+    """Time of the latest PASSIVE sample per direction (the active probe runs only on idle links)."""
 
     def observe_bandwidth(self, direction: Direction, mbps: float, now_s: float) -> None:
         """One throughput sample in one direction."""
@@ -125,11 +129,13 @@ class LinkMonitor:
     def observe_transfer(
         self, target: str, nbytes: int, seconds: float, direction: Direction, now_s: float
     ) -> None:
-        """A real transfer of `nbytes` to/from `target` that took `seconds` (e.g. one inference hop)."""
+        """A real transfer of `nbytes` to/from `target` that took `seconds` (e.g. one inference hop, or one
+        in-flight window of it, `agents.probes.inflight`)."""
         link = self.links.get(target)
         if link is None or seconds <= 0:
             return
         link.observe_bandwidth(direction, nbytes * 8 / seconds / 1e6, now_s)
+        link.last_passive_s[direction] = max(link.last_passive_s[direction], now_s)
 
     async def probe(self) -> None:
         """One RTT probe to every target, concurrently."""

@@ -25,6 +25,7 @@ from agents.files import write_atomically
 from agents.plans import PlanStore
 from agents.session.bdseq import BdSeqSource
 from agents.session.protocol import (
+    MAX_COMMAND_BYTES,
     CommandRejected,
     SessionState,
     decode_command,
@@ -129,6 +130,7 @@ class DeviceSession:
         on_profile: ProfileHandler | None = None,
         wall_clock: Callable[[], float] = time.time,
         drain_file: Path | None = None,
+        max_command_bytes: int = MAX_COMMAND_BYTES,
     ) -> None:
         self.identity = identity
         self.connection = connection
@@ -143,6 +145,7 @@ class DeviceSession:
         self.wall_clock = wall_clock
         self.counters: Counter[str] = Counter()
         self.drain_file = drain_file
+        self.max_command_bytes = max_command_bytes
         self.drained = drain_file is not None and drain_file.is_file() and drain_file.read_bytes() == b"1"
         self.state: SessionState | None = None
         self._offline = SessionState(0)
@@ -318,7 +321,7 @@ class DeviceSession:
 
     def _handle_command(self, payload: bytes) -> None:
         try:
-            command = decode_command(payload)
+            command = decode_command(payload, self.max_command_bytes)
             if command.issued_ms and self._now_ms() - command.issued_ms > COMMAND_MAX_AGE_MS:
                 raise CommandRejected("expired", f"issued {command.issued_ms}")
         except CommandRejected as exc:

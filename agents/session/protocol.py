@@ -16,6 +16,7 @@ from protos.topics import InvalidId, validate_id
 from protos.v1 import control_pb2 as pb
 
 __all__ = [
+    "MAX_COMMAND_BYTES",
     "CommandRejected",
     "SessionState",
     "decode_command",
@@ -25,6 +26,10 @@ __all__ = [
 
 SEQ_MODULO = 256
 TIERS = frozenset({"device", "edge", "cloud"})
+MAX_COMMAND_BYTES = 1024 * 1024
+"""Default largest command payload the agent decodes (1 MiB: a plan for any zoo model is under 1 KiB).
+Larger payloads are rejected as "oversized" before parsing, because a broker without `max_packet_size`
+forwards anything and parsing a multi-megabyte message costs a small device memory and CPU."""
 
 
 @dataclass
@@ -57,9 +62,12 @@ def encode_death(bd_seq: int, timestamp_ms: int, reason: str) -> bytes:
     return death.SerializeToString()
 
 
-def decode_command(payload: bytes) -> pb.Command:
-    """Parse and validate a Command; raises CommandRejected with reason "undecodable",
-    "protocol_version", "unknown" (no body we know) or "invalid_plan"."""
+def decode_command(payload: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> pb.Command:
+    """Parse and validate a Command; raises CommandRejected with reason "oversized" (more than
+    `max_bytes`, checked before parsing), "undecodable", "protocol_version", "unknown" (no body we know)
+    or "invalid_plan"."""
+    if len(payload) > max_bytes:
+        raise CommandRejected("oversized", f"{len(payload)} bytes, this agent accepts at most {max_bytes}")
     command = pb.Command()
     try:
         command.ParseFromString(payload)

@@ -6,11 +6,13 @@ failure becomes a `Rejected` with a bounded reason (used as a metric label).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from google.protobuf.message import DecodeError
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
 
 from protos import PROTOCOL_VERSION
 from protos.topics import DeviceTopic, InvalidTopic, OrchestratorTopic, parse_topic
@@ -18,7 +20,9 @@ from protos.v1 import control_pb2
 
 __all__ = ["Inbound", "RejectReason", "Rejected", "decode"]
 
-RejectReason = Literal["undecodable", "wrong_topic", "oversized", "unknown_version", "unexpected_kind"]
+RejectReason = Literal[
+    "undecodable", "wrong_topic", "oversized", "unknown_version", "unexpected_kind", "non_finite"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,38 @@ _TYPES = {
     "state": control_pb2.Telemetry,
     "death": control_pb2.DeviceDeath,
 }
+
+
+def _first_non_finite(message: Message, prefix: str = "") -> str | None:
+    """The path of the first NaN or infinite float field at any depth, or None if all are finite.
+
+    Protobuf doubles happily carry NaN/inf; one in a link estimate would poison placement
+    (every comparison with NaN is false), so such a message is refused whole.
+    """
+    for field, value in message.ListFields():
+        name = f"{prefix}{field.name}"
+        if field.type not in _CHECKED_TYPES:
+            continue
+        if hasattr(value, "values"):
+            items = list(value.values())  # a map field
+        elif field.is_repeated:
+            items = list(value)
+        else:
+            items = [value]
+        for index, item in enumerate(items):
+            if isinstance(item, float):
+                if not math.isfinite(item):
+                    return name
+            elif isinstance(item, Message):
+                found = _first_non_finite(item, f"{name}[{index}].")
+                if found is not None:
+                    return found
+    return None
+
+
+_CHECKED_TYPES = frozenset(
+    {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT, FieldDescriptor.TYPE_MESSAGE}
+)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -89,4 +125,7 @@ def decode(
         and message.device_id != parsed.device
     ):
         return Rejected("wrong_topic", topic, f"birth names device {message.device_id!r}")
+    bad = _first_non_finite(message)
+    if bad is not None:
+        return Rejected("non_finite", topic, f"{bad} is NaN or infinite; send finite numbers")
     return Inbound(parsed.kind, parsed.fleet, parsed.device, message, received_s, retained)

@@ -69,7 +69,7 @@ class OrchestratorCollector(Collector):
         rejected = CounterMetricFamily(
             "continuum_ingest_rejected", "Inbound messages refused, by reason", labels=["reason"]
         )
-        for reason in ("undecodable", "wrong_topic", "oversized", "unknown_version"):
+        for reason in ("undecodable", "wrong_topic", "oversized", "unknown_version", "non_finite"):
             rejected.add_metric([reason], intake.rejected.get(reason, 0))
         yield rejected
         replans = CounterMetricFamily("continuum_replans", "(device, model) plans evaluated")

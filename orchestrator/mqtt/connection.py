@@ -4,7 +4,10 @@ paho is driven on the asyncio loop, never by its own thread: the socket is watch
 `add_reader`/`add_writer` and a one-second task calls `loop_misc()` for keep-alives (the aiomqtt
 pattern). paho types stop here: received messages become our frozen `Received`, failures become
 `MqttError` with a message saying what to check. The blocking TCP connect runs in an executor so
-an unreachable broker never stalls the loop; reconnection is automatic with capped backoff.
+an unreachable broker never stalls the loop; reconnection is automatic with capped exponential
+backoff and jitter. The backoff only resets once a session has stayed up a while, so a broker that
+accepts us and then drops us at once (an ACL refusal, a client-id takeover) is retried ever more
+slowly instead of in a tight loop.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import socket
 import ssl
 import threading
@@ -30,6 +34,25 @@ __all__ = ["MqttConnection", "MqttError", "Received", "Will"]
 log = logging.getLogger(__name__)
 
 _READ_BURST = 2000
+_BACKOFF_BASE_S = 0.2
+_BACKOFF_CAP_S = 10.0
+_STABLE_SESSION_S = 10.0
+"""A session that lasted this long resets the reconnect backoff to its base."""
+_SESSION_TAKEN_OVER = 142  # MQTT v5 DISCONNECT reason: another connection used our client id
+
+
+def next_backoff(previous_s: float, session_s: float | None) -> float:
+    """The next reconnect backoff ceiling: doubled after a short-lived session (or a failed attempt),
+    back to the base after a session that stayed up `_STABLE_SESSION_S`. Pure, for testing."""
+    if session_s is not None and session_s >= _STABLE_SESSION_S:
+        return _BACKOFF_BASE_S
+    return min(max(previous_s, _BACKOFF_BASE_S / 2) * 2, _BACKOFF_CAP_S)
+
+
+def jittered(ceiling_s: float, rng: random.Random) -> float:
+    """A delay drawn uniformly from [ceiling/2, ceiling]: replicas and paired connections that lost the
+    broker together do not come back in lock-step."""
+    return rng.uniform(ceiling_s / 2, ceiling_s)
 
 
 class MqttError(RuntimeError):
@@ -77,6 +100,7 @@ class MqttConnection:
         client_id: str,
         on_message: Callable[[Received], None],
         on_connected: Callable[[], None] | None = None,
+        on_taken_over: Callable[[], None] | None = None,
         will: Will | None = None,
         protocol: Literal["auto", "v5", "v311"] = "auto",
         keepalive_s: int = 10,
@@ -87,6 +111,7 @@ class MqttConnection:
         self.host, self.port, self.client_id = host, port, client_id
         self._on_message_cb = on_message
         self._on_connected_cb = on_connected
+        self._on_taken_over_cb = on_taken_over
         self._will = will
         self._protocol = protocol
         self._keepalive = keepalive_s
@@ -104,6 +129,10 @@ class MqttConnection:
         self.v5 = protocol != "v311"
         self.connects = 0
         self.disconnects = 0
+        self.takeovers = 0
+        self._backoff_s = 0.0
+        self._connected_at = 0.0
+        self._rng = random.Random()
         self._expiry: dict[int, Properties] = {}
 
     @property
@@ -216,6 +245,7 @@ class MqttConnection:
             self._refused = f"the broker at {self.host}:{self.port} refused the connection: {reason}"
             return
         self.connects += 1
+        self._connected_at = self._loop.time()
         for topic, qos in self._subscriptions:
             client.subscribe(topic, qos)
         self._connected.set()
@@ -231,7 +261,20 @@ class MqttConnection:
             self._refused = f"the broker at {self.host}:{self.port} closed the connection before accepting it"
         if was_connected:
             self.disconnects += 1
-            log.warning("lost the MQTT broker at %s:%s (%s); reconnecting", self.host, self.port, reason)
+            session_s = self._loop.time() - self._connected_at
+            self._backoff_s = next_backoff(self._backoff_s, session_s)
+            log.warning(
+                "lost the MQTT broker at %s:%s (%s) after %.1f s; reconnecting in up to %.1f s",
+                self.host,
+                self.port,
+                reason,
+                session_s,
+                self._backoff_s,
+            )
+            if reason is not None and getattr(reason, "value", None) == _SESSION_TAKEN_OVER:
+                self.takeovers += 1
+                if self._on_taken_over_cb is not None:
+                    self._on_taken_over_cb()
         if not self._closing and was_connected and self._reconnect_task is None:
             self._reconnect_task = self._loop.create_task(self._reconnect())
 
@@ -239,19 +282,19 @@ class MqttConnection:
         self._on_message_cb(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
 
     async def _reconnect(self) -> None:
-        delay = 0.2
+        """Reconnect after a jittered, growing delay until connected or closed."""
         try:
             while not self._closing and not self._connected.is_set():
+                await asyncio.sleep(jittered(max(self._backoff_s, _BACKOFF_BASE_S), self._rng))
                 client = self._client
-                if client is None:
+                if client is None or self._closing:
                     return
                 try:
                     await self._loop.run_in_executor(None, client.reconnect)
                     async with asyncio.timeout(5):
                         await self._connected.wait()
                 except (OSError, TimeoutError):
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    self._backoff_s = next_backoff(self._backoff_s, None)
         finally:
             self._reconnect_task = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import itertools
 from pathlib import Path
 from typing import Any
@@ -103,14 +105,27 @@ def test_step_down_makes_adaptive_switch_after_the_drop_and_stay_switched(tmp_pa
 
 
 def test_adaptive_defaults_are_the_production_defaults() -> None:
+    from agents.inference import DeviceInference
+    from agents.probes.active import ActiveProbe
     from agents.probes.estimators import BandwidthEstimator
-    from agents.settings import TelemetrySettings
+    from agents.probes.sampling import InFlightMeter
+    from agents.settings import ProbeSettings, TelemetrySettings
     from orchestrator.settings import ReplanningSettings
 
     ours = AdaptiveSettings()
     replanning = ReplanningSettings()
     estimator = BandwidthEstimator()
+    probes = ProbeSettings()
+    device = dataclasses.fields(DeviceInference)
     assert ours.telemetry_interval_s == TelemetrySettings().interval_s
+    assert ours.passive_sample_s == next(f.default for f in device if f.name == "passive_window_s")
+    assert ours.min_passive_bytes == inspect.signature(InFlightMeter).parameters["min_bytes"].default
+    assert ours.probe_bytes == probes.active_bytes
+    assert ours.probe_interval_s == probes.active_interval_s
+    active = dataclasses.fields(ActiveProbe)
+    assert (ours.probe_bytes, ours.probe_interval_s) == tuple(
+        next(f.default for f in active if f.name == name) for name in ("nbytes", "interval_s")
+    )
     assert (ours.estimator_fast_tau_s, ours.estimator_slow_tau_s, ours.estimator_threshold) == (
         estimator.fast_tau_s,
         estimator.slow_tau_s,
