@@ -46,6 +46,9 @@ __all__ = ["Orchestrator", "TierLoad", "build", "shard_spec"]
 
 log = logging.getLogger(__name__)
 
+_TAKEOVER_WINDOW_S = 2.0
+"""A session lost this soon after our other connection came up (during it) was kicked by that one."""
+
 
 def _state(online: bool, instance: str) -> bytes:
     return control_pb2.OrchestratorState(
@@ -163,7 +166,9 @@ class Orchestrator:
             s.mqtt.client_id or f"continuum-orchestrator-{self.instance}".replace(":", "-"),
             on_message=self.intake.on_message,
             on_connected=self._on_connected,
-            on_taken_over=self._on_taken_over,
+            on_lost=lambda started, taken_over: self._on_session_lost(
+                started, taken_over, self.telemetry_mqtt
+            ),
             will=Will(status_topics[0], _state(False, self.instance))
             if status_topics and not self._elects
             else None,
@@ -189,6 +194,7 @@ class Orchestrator:
                 port,
                 f"{self.mqtt.client_id}-telemetry",
                 on_message=self.intake.on_message,
+                on_lost=lambda started, taken_over: self._on_session_lost(started, taken_over, self.mqtt),
                 protocol="v311",
                 keepalive_s=s.mqtt.keepalive_s,
                 username=s.mqtt.username,
@@ -257,12 +263,16 @@ class Orchestrator:
             telemetry.append((f"$share/{s.shared_group}/{state}" if shared else state, 0))
         return control, telemetry
 
-    def _on_taken_over(self) -> None:
-        """Our main session was taken over by a connection with the same client id. With a second
-        (telemetry) connection open, that is almost surely the broker forcing client id = user name
-        (Mosquitto's use_username_as_clientid), so our two connections would kick each other forever:
-        fall back to one connection, as `mqtt.telemetry_protocol: same` would."""
-        if self.telemetry_mqtt is None or self._falling_back:
+    def _on_session_lost(self, started: float, taken_over: bool, other: MqttConnection | None) -> None:
+        """One of our two MQTT sessions ended. If it was taken over (a v5 reason code) or ended right after
+        our other connection came up during it, the broker gives both the same client id (Mosquitto's
+        use_username_as_clientid) and the two would kick each other forever: fall back to one connection,
+        as `mqtt.telemetry_protocol: same` would."""
+        if self.telemetry_mqtt is None or self._falling_back or other is None:
+            return
+        now = asyncio.get_running_loop().time()
+        kicked = other.connected_at >= started and now - other.connected_at < _TAKEOVER_WINDOW_S
+        if not (taken_over or kicked):
             return
         self._falling_back = True
         log.warning(

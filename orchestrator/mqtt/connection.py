@@ -100,7 +100,7 @@ class MqttConnection:
         client_id: str,
         on_message: Callable[[Received], None],
         on_connected: Callable[[], None] | None = None,
-        on_taken_over: Callable[[], None] | None = None,
+        on_lost: Callable[[float, bool], None] | None = None,
         will: Will | None = None,
         protocol: Literal["auto", "v5", "v311"] = "auto",
         keepalive_s: int = 10,
@@ -111,7 +111,7 @@ class MqttConnection:
         self.host, self.port, self.client_id = host, port, client_id
         self._on_message_cb = on_message
         self._on_connected_cb = on_connected
-        self._on_taken_over_cb = on_taken_over
+        self._on_lost_cb = on_lost
         self._will = will
         self._protocol = protocol
         self._keepalive = keepalive_s
@@ -134,6 +134,11 @@ class MqttConnection:
         self._connected_at = 0.0
         self._rng = random.Random()
         self._expiry: dict[int, Properties] = {}
+
+    @property
+    def connected_at(self) -> float:
+        """Loop time (`loop.time()`) the current or last session came up; 0 before the first."""
+        return self._connected_at
 
     @property
     def connected(self) -> bool:
@@ -271,10 +276,10 @@ class MqttConnection:
                 session_s,
                 self._backoff_s,
             )
-            if reason is not None and getattr(reason, "value", None) == _SESSION_TAKEN_OVER:
-                self.takeovers += 1
-                if self._on_taken_over_cb is not None:
-                    self._on_taken_over_cb()
+            taken_over = reason is not None and getattr(reason, "value", None) == _SESSION_TAKEN_OVER
+            self.takeovers += taken_over
+            if self._on_lost_cb is not None:
+                self._on_lost_cb(self._connected_at, taken_over)
         if not self._closing and was_connected and self._reconnect_task is None:
             self._reconnect_task = self._loop.create_task(self._reconnect())
 

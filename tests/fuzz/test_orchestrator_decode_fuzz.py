@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.fuzzgen import has_nonfinite
-from orchestrator.ingest.decoding import Inbound, Rejected, decode
+from orchestrator.ingest.decoding import Inbound, Rejected, RejectReason, decode
 from protos import PROTOCOL_VERSION
 from protos.v1 import control_pb2
 from tests.fuzz.strategies import births, commands, deaths, mutated, telemetry, topics
 
 FUZZ = settings(max_examples=300, deadline=None)
 LIMIT = 4096
-REASONS = {"undecodable", "wrong_topic", "oversized", "unknown_version", "unexpected_kind"}
+REASONS = set(get_args(RejectReason))
 KIND_MESSAGES = {"birth": births, "state": telemetry, "death": deaths, "cmd": commands}
 
 
