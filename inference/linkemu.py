@@ -32,20 +32,48 @@ class TokenBucket:
     _tokens: float = field(init=False, default=0.0)
     _last: float | None = field(init=False, default=None)
 
+    step_s: float = 0.05
+    horizon_s: float = 3600.0
+
     def delay_for(self, nbytes: int, now_s: float) -> float:
-        """Take `nbytes` from the bucket at `now_s`; returns how many seconds the sender must wait first."""
-        rate = max(self.rate_mbps(now_s), 1e-6) * 1e6 / 8.0
+        """Take `nbytes` from the bucket at `now_s`; returns how many seconds the sender must wait first.
+
+        The refill integrates the rate over time in `step_s` steps rather than assuming the rate at `now_s`
+        holds: a trace that drops to 0 Mbps and recovers must release the bytes when it recovers.
+        """
         if self._last is None:
             self._tokens, self._last = float(self.burst_bytes), now_s
         elif now_s > self._last:
-            self._tokens = min(float(self.burst_bytes), self._tokens + rate * (now_s - self._last))
+            room = float(self.burst_bytes) - self._tokens
+            self._tokens = min(float(self.burst_bytes), self._tokens + self._carried(self._last, now_s, room))
             self._last = now_s
         self._tokens -= nbytes
         if self._tokens >= 0:
             return 0.0
-        ready = self._last + -self._tokens / rate
+        ready = self._last
+        deficit = -self._tokens
+        while deficit > 0 and ready - now_s < self.horizon_s:
+            rate = self._bytes_per_s(ready)
+            if rate * self.step_s >= deficit:
+                ready += deficit / rate
+                deficit = 0.0
+            else:
+                deficit -= rate * self.step_s
+                ready += self.step_s
         self._tokens, self._last = 0.0, ready
         return ready - now_s
+
+    def _bytes_per_s(self, t: float) -> float:
+        return max(self.rate_mbps(t), 0.0) * 1e6 / 8.0
+
+    def _carried(self, start: float, end: float, enough: float) -> float:
+        """Bytes carried between `start` and `end` (integrating the rate), or `enough` once reached."""
+        carried, t = 0.0, start
+        while t < end and carried < enough:
+            dt = min(self.step_s, end - t)
+            carried += self._bytes_per_s(t) * dt
+            t += dt
+        return carried
 
 
 @dataclass

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,13 +211,24 @@ def persistence_errors(broker: MosquittoBroker) -> list[str]:
 
 
 async def checkpoint_then_kill(broker: MosquittoBroker) -> None:
-    """Make the broker save its database now (SIGUSR1), then SIGKILL it.
+    """Make the broker write its database now (SIGUSR1), wait until the new file is in place, SIGKILL it.
 
     The test's observer is a long-lived subscriber; in production its session would have been saved by
     an autosave long before the crash. Forcing a save first makes that true here without waiting.
+    Mosquitto writes `mosquitto.db.new` and renames it, so the save is complete once `mosquitto.db` is
+    newer than the signal and no `.new` file is left.
     """
     assert broker.process is not None
-    saved = broker.log_path.read_text().count("Saving in-memory database")
+    database = broker.workdir / "mosquitto.db"
+    pending = broker.workdir / "mosquitto.db.new"
+    asked_ns = time.time_ns()
     broker.process.send_signal(signal.SIGUSR1)
-    await eventually(lambda: broker.log_path.read_text().count("Saving in-memory database") > saved, 10, 0.02)
+
+    def saved() -> bool:
+        try:
+            return database.stat().st_mtime_ns >= asked_ns and not pending.exists()
+        except FileNotFoundError:
+            return False
+
+    await eventually(saved, 10, 0.02)
     broker.kill()

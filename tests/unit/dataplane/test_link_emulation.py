@@ -54,3 +54,10 @@ async def test_emulated_link_charges_half_an_rtt_each_way_and_shapes_bytes() -> 
     await link.receive(10**9)  # unshaped downlink: free
     await link.propagate()
     assert fake.now == pytest.approx(0.02 + 1.0 + 0.02)
+
+
+def test_a_link_that_drops_to_zero_releases_its_bytes_when_the_trace_recovers() -> None:
+    # 0 Mbps for the first 2 s, then 8 Mbps (1 MB/s): 100 kB beyond the burst go out 0.1 s after recovery.
+    bucket = TokenBucket(lambda t: 0.0 if t < 2.0 else 8.0, burst_bytes=0)
+    wait = bucket.delay_for(100_000, 0.0)
+    assert wait == pytest.approx(2.1, abs=0.06)
