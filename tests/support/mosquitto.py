@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import subprocess
@@ -47,6 +48,10 @@ class MosquittoBroker:
             "max_queued_messages 100000",
             "max_inflight_messages 0",
         ]
+        if "user " not in self.extra_config:
+            # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write its persistence
+            # database into a test's folder: a restart would then lose sessions and retained messages.
+            lines.append(f"user {getpass.getuser()}")
         if "allow_anonymous" not in self.extra_config:
             lines.append("allow_anonymous true")
         self.config_path.write_text("\n".join(lines) + "\n" + self.extra_config + "\n")
