@@ -218,6 +218,7 @@ class Orchestrator:
             s.api.port,
             s.api.tls_cert,
             s.api.tls_key,
+            s.api.tls_client_ca,
         )
         await self.api.start()
         if s.metrics.port >= 0:

@@ -162,6 +162,10 @@ class ApiSettings(_Group):
     """PEM certificate path; with tls_key, serve TLS."""
     tls_key: str = ""
     """PEM private key path."""
+    tls_client_ca: str = ""
+    """PEM CA bundle path; with tls_cert/tls_key, serve mutual TLS: every client must present a certificate
+    signed by this CA (clients without one, or with one from another CA, fail the handshake). Tokens still
+    apply on top. Empty: clients are not asked for a certificate."""
     grace_s: float = 2.0
     """Grace period for in-flight calls at shutdown."""
 

@@ -78,7 +78,14 @@ class ContinuumApp(App[None]):
         """The gRPC client (created on mount, on the app's event loop)."""
         if self._client is None:
             token = self.settings.token.get_secret_value() if self.settings.token else None
-            self._client = OperatorClient(self.settings.target, token, self.settings.rpc_timeout_s)
+            self._client = OperatorClient(
+                self.settings.target,
+                token,
+                self.settings.rpc_timeout_s,
+                tls_ca=self.settings.tls_ca,
+                tls_cert=self.settings.tls_cert,
+                tls_key=self.settings.tls_key,
+            )
         return self._client
 
     def clock_ms(self) -> int:

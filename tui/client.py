@@ -36,14 +36,50 @@ def _translate(error: grpc.RpcError, target: str) -> OperatorError:
     return RequestFailed(f"{name.lower()}: {details}")
 
 
+def _read_pem(path: str | None, what: str) -> bytes | None:
+    """The bytes of a PEM file, None when no path is given."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise RequestFailed(
+            f"cannot read the {what} {path}: {exc.strerror}; pass a readable PEM file"
+        ) from exc
+
+
 class OperatorClient:
     """An Operator service client on one grpc.aio channel; create and close it on the app's event loop."""
 
-    def __init__(self, target: str, token: str | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        target: str,
+        token: str | None = None,
+        timeout_s: float = 5.0,
+        *,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+    ) -> None:
+        """Open the channel: TLS when a CA or a client certificate is given (mutual TLS with the latter).
+
+        Raises OperatorError when a PEM file cannot be read, or a certificate comes without its key.
+        """
         self.target = target
         self._timeout_s = timeout_s
         self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
-        self._channel = grpc.aio.insecure_channel(target)
+        if bool(tls_cert) != bool(tls_key):
+            raise RequestFailed("a client certificate needs its key (--cert with --key), or neither")
+        if tls_ca or tls_cert:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=_read_pem(tls_ca, "CA"),
+                private_key=_read_pem(tls_key, "client key"),
+                certificate_chain=_read_pem(tls_cert, "client certificate"),
+            )
+            self._channel = grpc.aio.secure_channel(target, credentials)
+        else:
+            self._channel = grpc.aio.insecure_channel(target)
         self._stub = operator_pb2_grpc.OperatorStub(self._channel)
 
     async def close(self) -> None:

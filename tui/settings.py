@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["TuiSettings"]
@@ -18,6 +18,17 @@ class TuiSettings(BaseSettings):
 
     token: SecretStr | None = None
     """Operator token sent as `authorization: Bearer <token>`; reads work without one, actions need it."""
+
+    tls_ca: str | None = None
+    """PEM CA bundle that signed the orchestrator's certificate; set (or set tls_cert) to connect with TLS.
+    Unset with a client certificate: the system's trusted roots verify the server."""
+
+    tls_cert: str | None = None
+    """PEM client certificate, for an orchestrator that requires mutual TLS (`api.tls_client_ca`); needs
+    tls_key."""
+
+    tls_key: str | None = None
+    """PEM private key of tls_cert."""
 
     read_only: bool = False
     """Hide and refuse every action (pin, drain, replan, rebirth): a safe console for watching."""
@@ -42,3 +53,10 @@ class TuiSettings(BaseSettings):
     collections skip the startup objects and the fleet: at 10k devices this cuts the collector's pauses
     during refresh cycles from 120-220 ms to 10-60 ms (bench/tui.py). Acyclic rows replaced later are
     still freed by reference counting."""
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> TuiSettings:
+        """A client certificate is useless without its key and vice versa: refuse one alone."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: set both for mutual TLS, or neither")
+        return self

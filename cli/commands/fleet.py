@@ -35,7 +35,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
             help="operator token for actions (default $CONTINUUM_TOKEN)",
         )
         sub.add_argument("--timeout", type=float, default=5.0, help="deadline of the call in seconds")
-        sub.add_argument("--tls-ca", default="", help="CA bundle to connect with TLS")
+        sub.add_argument(
+            "--tls-ca",
+            "--ca",
+            default="",
+            metavar="FILE",
+            help="CA bundle that signed the orchestrator's certificate: connect with TLS",
+        )
+        sub.add_argument(
+            "--tls-cert",
+            "--cert",
+            default="",
+            metavar="FILE",
+            help="client certificate (PEM) for an orchestrator that requires mutual TLS; needs --key",
+        )
+        sub.add_argument("--tls-key", "--key", default="", metavar="FILE", help="private key (PEM) of --cert")
         sub.set_defaults(handler=run)
         return sub
 
@@ -137,14 +151,28 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _read(path: str, flag: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {flag} {path}: {exc.strerror}; pass a readable PEM file") from exc
+
+
 def _call(args: argparse.Namespace, fn: Callable[[Any, Any, list[tuple[str, str]]], Any]) -> Any:
     import grpc
 
     from protos.v1 import operator_pb2_grpc
 
-    if args.tls_ca:
-        with open(args.tls_ca, "rb") as handle:
-            channel = grpc.secure_channel(args.target, grpc.ssl_channel_credentials(handle.read()))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CliError("--cert and --key go together: pass both for mutual TLS, or neither")
+    if args.tls_ca or args.tls_cert:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=_read(args.tls_ca, "--ca") if args.tls_ca else None,
+            private_key=_read(args.tls_key, "--key") if args.tls_key else None,
+            certificate_chain=_read(args.tls_cert, "--cert") if args.tls_cert else None,
+        )
+        channel = grpc.secure_channel(args.target, credentials)
     else:
         channel = grpc.insecure_channel(args.target)
     metadata = [("authorization", f"Bearer {args.token}")] if args.token else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from cli.errors import CliError
@@ -27,6 +28,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="operator token, sent as 'authorization: Bearer <token>' (or CONTINUUM_TUI_TOKEN)",
     )
     parser.add_argument(
+        "--ca",
+        default=None,
+        metavar="FILE",
+        help="CA bundle that signed the orchestrator's certificate: connect with TLS "
+        "(or CONTINUUM_TUI_TLS_CA)",
+    )
+    parser.add_argument(
+        "--cert",
+        default=None,
+        metavar="FILE",
+        help="client certificate (PEM) for an orchestrator that requires mutual TLS; needs --key "
+        "(or CONTINUUM_TUI_TLS_CERT)",
+    )
+    parser.add_argument(
+        "--key",
+        default=None,
+        metavar="FILE",
+        help="private key (PEM) of --cert (or CONTINUUM_TUI_TLS_KEY)",
+    )
+    parser.add_argument(
         "--read-only",
         action="store_true",
         default=None,
@@ -45,12 +66,22 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"the TUI needs the tui extra: pip install 'continuum[tui]' ({exc})") from exc
     overrides = {
         key: value
-        for key, value in (("target", args.target), ("token", args.token), ("read_only", args.read_only))
+        for key, value in (
+            ("target", args.target),
+            ("token", args.token),
+            ("tls_ca", args.ca),
+            ("tls_cert", args.cert),
+            ("tls_key", args.key),
+            ("read_only", args.read_only),
+        )
         if value is not None
     }
     try:
         settings = TuiSettings(**overrides)
     except ValidationError as exc:
         raise CliError(f"invalid TUI settings: {exc.errors()[0]['msg']}") from exc
+    for flag, path in (("--ca", settings.tls_ca), ("--cert", settings.tls_cert), ("--key", settings.tls_key)):
+        if path and not os.access(path, os.R_OK):
+            raise CliError(f"cannot read {flag} {path}; pass a readable PEM file")
     build_app(settings).run()
     return 0

@@ -1,5 +1,8 @@
 """The operator gRPC server: the Operator service, standard health checking and reflection. Owns grpc.aio.
 
+With a certificate and key it serves TLS only; with a client CA as well it serves mutual TLS: every client
+must present a certificate signed by that CA, or the handshake fails (clients see UNAVAILABLE).
+
 Shutdown follows the health protocol: every service is marked NOT_SERVING first
 (`enter_graceful_shutdown`), then in-flight calls get `grace_s` to finish.
 """
@@ -24,8 +27,18 @@ class OperatorServer:
     """A started grpc.aio server and its health servicer."""
 
     def __init__(
-        self, service: OperatorService, host: str, port: int, tls_cert: str = "", tls_key: str = ""
+        self,
+        service: OperatorService,
+        host: str,
+        port: int,
+        tls_cert: str = "",
+        tls_key: str = "",
+        tls_client_ca: str = "",
     ) -> None:
+        if tls_client_ca and not (tls_cert and tls_key):
+            raise ValueError(
+                "api.tls_client_ca (mutual TLS) needs api.tls_cert and api.tls_key for the server's own pair"
+            )
         self._server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         operator_pb2_grpc.add_OperatorServicer_to_server(service, self._server)
         self.health = health.aio.HealthServicer()
@@ -41,7 +54,9 @@ class OperatorServer:
         address = f"{host}:{port}"
         if tls_cert and tls_key:
             credentials = grpc.ssl_server_credentials(
-                [(Path(tls_key).read_bytes(), Path(tls_cert).read_bytes())]
+                [(Path(tls_key).read_bytes(), Path(tls_cert).read_bytes())],
+                root_certificates=Path(tls_client_ca).read_bytes() if tls_client_ca else None,
+                require_client_auth=bool(tls_client_ca),
             )
             self.port = self._server.add_secure_port(address, credentials)
         else:
