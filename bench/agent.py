@@ -15,8 +15,6 @@ import asyncio
 import json
 import os
 import resource
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,38 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.brokers import start_mosquitto
+
 __all__ = ["main"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"mosquitto did not listen on {port}")
-
-
-def _mosquitto(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        raise SystemExit("continuum bench agent: mosquitto is not installed (apt-get install mosquitto)")
-    port = _free_port()
-    config = folder / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000\n")
-    log = (folder / "mosquitto.log").open("ab")
-    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log)
-    _wait_port(port)
-    return process, port
 
 
 def _cpu_s(pid: int) -> float:
@@ -152,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _raise_fd_limit(2 * args.devices + 256)
     with tempfile.TemporaryDirectory(prefix="continuum-bench-agent-") as tmp:
         folder = Path(tmp)
-        broker, port = _mosquitto(folder)
+        broker, port = start_mosquitto(folder, max_queued_messages=1000)
         try:
             fleet = asyncio.run(_fleet(port, args.devices, args.window, broker.pid))
             single = None if args.skip_single else _single_agent(port, folder, args.window)

@@ -18,22 +18,14 @@ import asyncio
 import json
 import multiprocessing
 import os
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.brokers import start_mosquitto
+
 __all__ = ["main"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _rss_bytes() -> int:
@@ -41,30 +33,6 @@ def _rss_bytes() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def _mosquitto(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        raise SystemExit("mosquitto is not installed: apt-get install mosquitto")
-    port = _free_port()
-    conf = folder / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n"
-        "max_inflight_messages 0\n"
-    )
-    process = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("mosquitto did not start")
 
 
 def _publisher(port: int, devices: int, messages: int, mode: str, rate: float) -> None:
@@ -268,7 +236,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
-        process, port = _mosquitto(Path(tmp))
+        process, port = start_mosquitto(Path(tmp), max_queued_messages=1_000_000)
         try:
             if "ingest" not in args.skip:
                 figures["ingest"] = asyncio.run(

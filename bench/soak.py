@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from bench.brokers import free_port, start_mosquitto, wait_port
 
 __all__ = ["SoakReport", "main", "run_soak", "start_mosquitto", "start_orchestrator"]
 
@@ -77,51 +77,11 @@ class SoakReport:
         return self.births_sent - self.orchestrator_births
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s:.0f} s")
-
-
-def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A Mosquitto child process on a free loopback port (anonymous; for benchmarks only)."""
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        raise RuntimeError("mosquitto is not installed; pass --broker HOST:PORT or apt-get install mosquitto")
-    port = _free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n"
-        "max_inflight_messages 0\nmax_connections -1\n"
-    )
-    log = (workdir / "mosquitto.log").open("ab")
-    process = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
-    try:
-        _wait_port(port)
-    except TimeoutError:
-        process.kill()
-        process.wait(timeout=10)
-        raise RuntimeError(f"mosquitto did not start; see {workdir / 'mosquitto.log'}") from None
-    return process, port
-
-
 def start_orchestrator(
     workdir: Path, broker: str, token: str = "", fleet: str = FLEET
 ) -> tuple[subprocess.Popen[bytes], int, int]:
     """`continuum orchestrator` as a child process; returns it with its metrics and gRPC ports."""
-    metrics_port, grpc_port = _free_port(), _free_port()
+    metrics_port, grpc_port = free_port(), free_port()
     config = {
         "mqtt": {"broker": broker, "fleets": [fleet], "status_fleets": [fleet]},
         "api": {"port": grpc_port, "operator_tokens": [token] if token else []},
@@ -133,8 +93,8 @@ def start_orchestrator(
     argv = [sys.executable, "-m", "cli.main", "orchestrator", "--config", str(path), "--log-level", "WARNING"]
     process = subprocess.Popen(argv, stdout=log, stderr=log)
     try:
-        _wait_port(metrics_port)
-        _wait_port(grpc_port)
+        wait_port(metrics_port)
+        wait_port(grpc_port)
     except TimeoutError:
         process.kill()
         process.wait(timeout=10)
