@@ -177,6 +177,8 @@ class Orchestrator:
             username=s.mqtt.username,
             password=s.mqtt.password.get_secret_value(),
             tls_ca=s.mqtt.tls_ca,
+            tls_cert=s.mqtt.tls_cert,
+            tls_key=s.mqtt.tls_key,
         )
         self.loop = LeaderGatedLoop(
             self.intake,
@@ -200,6 +202,8 @@ class Orchestrator:
                 username=s.mqtt.username,
                 password=s.mqtt.password.get_secret_value(),
                 tls_ca=s.mqtt.tls_ca,
+                tls_cert=s.mqtt.tls_cert,
+                tls_key=s.mqtt.tls_key,
             )
             await self.telemetry_mqtt.connect()
         control, telemetry = self._subscriptions()

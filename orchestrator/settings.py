@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -72,6 +72,16 @@ class MqttSettings(_Group):
     """Broker password."""
     tls_ca: str = ""
     """CA bundle path; set to connect with TLS."""
+    tls_cert: str = ""
+    """Client certificate (PEM) path; with tls_key, presented to brokers that require client certificates."""
+    tls_key: str = ""
+    """Private key (PEM) path of tls_cert."""
+
+    @model_validator(mode="after")
+    def _client_pair(self) -> MqttSettings:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("mqtt.tls_cert and mqtt.tls_key go together: set both (PEM paths) or neither")
+        return self
 
 
 class FleetSettings(_Group):

@@ -107,6 +107,8 @@ class MqttConnection:
         username: str = "",
         password: str = "",
         tls_ca: str = "",
+        tls_cert: str = "",
+        tls_key: str = "",
     ) -> None:
         self.host, self.port, self.client_id = host, port, client_id
         self._on_message_cb = on_message
@@ -117,6 +119,7 @@ class MqttConnection:
         self._keepalive = keepalive_s
         self._auth = (username, password)
         self._tls_ca = tls_ca
+        self._tls_client = (tls_cert, tls_key)
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._client: paho.Client | None = None
@@ -196,8 +199,13 @@ class MqttConnection:
         client.max_inflight_messages_set(0)  # unlimited: paho rescans its whole queue per ack otherwise
         if self._auth[0]:
             client.username_pw_set(*self._auth)
-        if self._tls_ca:
-            client.tls_set(ca_certs=self._tls_ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if self._tls_ca or self._tls_client[0]:
+            client.tls_set(
+                ca_certs=self._tls_ca or None,
+                certfile=self._tls_client[0] or None,
+                keyfile=self._tls_client[1] or None,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
         if self._will is not None:
             client.will_set(self._will.topic, self._will.payload, self._will.qos, self._will.retain)
         client.on_connect = self._on_connect

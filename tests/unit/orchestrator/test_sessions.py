@@ -65,6 +65,14 @@ def test_retained_birth_is_stale_until_telemetry_confirms_it() -> None:
     assert on_telemetry(session, 9, 0, False, 101.0, POLICY).after == "online"
 
 
+def test_a_retained_birth_repeating_the_current_session_keeps_it_without_a_rebirth() -> None:
+    session = born(3)
+    on_telemetry(session, 3, 0, False, 101.0, POLICY)
+    t = on_birth(session, 3, 102.0, retained=True)
+    assert (t.outcome, t.after, t.rebirth) == ("duplicate", "online", False)
+    assert session.last_seq == 0
+
+
 def test_consecutive_telemetry_is_accepted_and_wraps_at_256() -> None:
     session = born(1)
     outcomes = [

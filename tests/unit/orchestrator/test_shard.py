@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.replanning.replanner import PlanContext
+from protos.topics import device_topic
 from protos.v1 import control_pb2
 from tests.unit.orchestrator.fleetkit import birth, commands, death, shard, telemetry
 
@@ -180,3 +181,21 @@ def test_pinning_the_current_plan_sends_a_newer_version_the_device_will_not_igno
     assert result.status == "ok"
     [update] = [c.plan_update for c in commands(out, "plan_update")]
     assert (update.version, tuple(update.tiers), update.pinned) == (3, EDGE, True)
+
+
+def test_a_retained_birth_repeating_the_current_session_sends_no_rebirth() -> None:
+    s = shard()
+    s.apply([birth("d1", bd_seq=3, now=0.0)], 0.0)
+    s.apply([telemetry("d1", 0, FAST, 1.0, bd_seq=3)], 1.0)
+    out = s.apply([birth("d1", bd_seq=3, now=2.0, retained=True), birth("d2", retained=True)], 2.0)
+    rebirth_topics = [o.topic for o in out.commands if o.kind == "rebirth"]
+    assert rebirth_topics == [device_topic("f1", "d2", "cmd")]
+    assert len(commands(out, "rebirth")) == 1
+    assert s.counts()["online"] == 1
+
+
+def test_a_retained_birth_with_a_newer_bd_seq_still_asks_for_a_rebirth() -> None:
+    s = shard()
+    s.apply([birth("d1", bd_seq=3, now=0.0)], 0.0)
+    out = s.apply([birth("d1", bd_seq=4, now=1.0, retained=True)], 1.0)
+    assert len(commands(out, "rebirth")) == 1
