@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import Screen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from tui.actions import ACTION_NAMES, OperatorAction
+from tui.errors import Disconnected, OperatorError
 from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from tui.app import ContinuumApp
 
 __all__ = ["OperatorScreen"]
+
+T = TypeVar("T")
 
 
 class OperatorScreen(Screen[None]):
@@ -36,6 +39,24 @@ class OperatorScreen(Screen[None]):
         """True once the screen is being removed (its widgets go first): an answer that arrives
         then must not be drawn."""
         return not self.is_attached or not self.children
+
+    async def fetch(self, call: Awaitable[T], error_label: str, error_prefix: str) -> T | None:
+        """Await one operator call for this screen; None when it failed or the screen went away meanwhile.
+
+        A lost connection shows in the status bar; a refused call in the `error_label` Label, after
+        `error_prefix`.
+        """
+        try:
+            result = await call
+        except Disconnected:
+            if not self.torn_down:
+                self.update_status()
+            return None
+        except OperatorError as error:
+            if not self.torn_down:
+                self.query_one(error_label, Label).update(f"{error_prefix}: {error}")
+            return None
+        return None if self.torn_down else result
 
     def fixed_columns(self, table: DataTable[object], columns: Sequence[tuple[str, int]], last: str) -> None:
         """Give `table` columns of fixed widths, the `last` one taking what the terminal has left.

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from tui import actions
 from tui.actions import OperatorAction
-from tui.errors import Disconnected, OperatorError
 from tui.models import AlternativeInfo, DeviceDetail, PlanInfo
 from tui.render import (
     STATE_STYLES,
@@ -104,18 +103,10 @@ class DeviceScreen(OperatorScreen):
         """Fetch the device and redraw (skipped while another screen is on top)."""
         if not self.is_current and self.detail is not None:
             return
-        try:
-            detail = await self.console.client.get_device(self.device_id)
-        except Disconnected:
-            if not self.torn_down:
-                self.update_status()
-            return
-        except OperatorError as error:
-            if self.torn_down:
-                return
-            self.query_one("#device-title", Label).update(f"Device {self.device_id}: {error}")
-            return
-        if self.torn_down:
+        detail = await self.fetch(
+            self.console.client.get_device(self.device_id), "#device-title", f"Device {self.device_id}"
+        )
+        if detail is None:
             return
         if detail != self.detail:
             self.show(detail)

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Label
 
-from tui.errors import Disconnected, OperatorError
 from tui.models import EventInfo
 from tui.render import fmt_ago
 from tui.screens.base import OperatorScreen
@@ -84,18 +83,10 @@ class EventsScreen(OperatorScreen):
             self._generation = self.console.generation
             self.events.clear()
             self.last_id = 0
-        try:
-            fresh = await self.console.client.list_events(after_id=self.last_id, limit=500)
-        except Disconnected:
-            if not self.torn_down:
-                self.update_status()
-            return
-        except OperatorError as error:
-            if self.torn_down:
-                return
-            self.query_one("#events-summary", Label).update(f"events: {error}")
-            return
-        if self.torn_down:
+        fresh = await self.fetch(
+            self.console.client.list_events(after_id=self.last_id, limit=500), "#events-summary", "events"
+        )
+        if fresh is None:
             return
         if fresh:
             self.events.extend(sorted(fresh, key=lambda e: e.id))

@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Footer, Header, Label
 
 from tui import actions
 from tui.actions import OperatorAction
-from tui.errors import Disconnected, OperatorError
 from tui.models import TierRow
 from tui.render import TIER_STYLES
 from tui.screens.base import OperatorScreen
@@ -78,18 +77,8 @@ class TiersScreen(OperatorScreen):
         """Fetch the tiers and redraw (only while this screen is shown)."""
         if not self.is_current and self.tiers:
             return
-        try:
-            tiers = await self.console.client.list_tiers()
-        except Disconnected:
-            if not self.torn_down:
-                self.update_status()
-            return
-        except OperatorError as error:
-            if self.torn_down:
-                return
-            self.query_one("#tiers-title", Label).update(f"Tiers: {error}")
-            return
-        if self.torn_down:
+        tiers = await self.fetch(self.console.client.list_tiers(), "#tiers-title", "Tiers")
+        if tiers is None:
             return
         if tiers != self.tiers:
             self.show(tiers)
