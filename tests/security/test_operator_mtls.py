@@ -17,41 +17,17 @@ from pydantic import ValidationError
 
 from orchestrator.api.server import OperatorServer
 from orchestrator.api.service import OperatorService, TokenCheck
-from orchestrator.events.store import EventStore
-from orchestrator.fleet.sessions import SessionPolicy
-from orchestrator.fleet.shard import ActionResult, FleetShard
-from orchestrator.fleet.sharding import LocalHandle, ShardedFleet
 from protos.v1 import operator_pb2, operator_pb2_grpc
 from tests.faults.support import OrchestratorProcess
 from tests.security.certs import Pki, make_pki
 from tests.support.mosquitto import MosquittoBroker
+from tests.support.operator_controls import ShardControls
 from tests.unit.orchestrator.fleetkit import birth
 from tui.client import OperatorClient
 from tui.errors import Disconnected
 from tui.settings import TuiSettings
 
 pytestmark = [pytest.mark.contract]
-
-
-class Controls:
-    """Just enough of a running orchestrator for the servicer: one local shard and an event store."""
-
-    def __init__(self) -> None:
-        self.shard = FleetShard(SessionPolicy())
-        self.fleet = ShardedFleet([LocalHandle(self.shard)])
-        self.events = EventStore()
-
-    async def act(self, method: str, device_id: str, *args: object) -> ActionResult:
-        return ActionResult("ok", method)
-
-    async def replan_all(self) -> ActionResult:
-        return ActionResult("ok", "replanned")
-
-    async def drain_site(self, site: str, drained: bool) -> ActionResult:
-        return ActionResult("not_found", site)
-
-    def tiers(self) -> list[operator_pb2.TierView]:
-        return []
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +45,7 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture
 async def server(pki: Pki) -> AsyncIterator[OperatorServer]:
     """The operator server on 127.0.0.1, port 0, requiring client certificates signed by `pki.ca`."""
-    controls: Any = Controls()
+    controls: Any = ShardControls()
     controls.shard.apply([birth("mtls-1"), birth("mtls-2")], 0.0)
     running = OperatorServer(
         OperatorService(controls, TokenCheck([], [])),
@@ -126,7 +102,7 @@ async def test_client_with_a_certificate_from_another_ca_fails_the_handshake(
 
 
 def test_client_ca_without_a_server_pair_is_refused(pki: Pki) -> None:
-    controls: Any = Controls()
+    controls: Any = ShardControls()
     try:
         with pytest.raises(ValueError, match="tls_cert"):
             OperatorServer(

@@ -12,35 +12,11 @@ import pytest
 
 from orchestrator.api.server import OperatorServer
 from orchestrator.api.service import OperatorService, TokenCheck
-from orchestrator.events.store import EventStore
-from orchestrator.fleet.sessions import SessionPolicy
-from orchestrator.fleet.shard import ActionResult, FleetShard
-from orchestrator.fleet.sharding import LocalHandle, ShardedFleet
 from protos.v1 import operator_pb2, operator_pb2_grpc
+from tests.support.operator_controls import ShardControls
 from tests.unit.orchestrator.fleetkit import birth
 
 pytestmark = [pytest.mark.contract]
-
-
-class Controls:
-    """Just enough of a running orchestrator: a local shard and an event store."""
-
-    def __init__(self) -> None:
-        self.shard = FleetShard(SessionPolicy())
-        self.fleet = ShardedFleet([LocalHandle(self.shard)])
-        self.events = EventStore()
-
-    async def act(self, method: str, device_id: str, *args: object) -> ActionResult:
-        return ActionResult("ok", method)
-
-    async def replan_all(self) -> ActionResult:
-        return ActionResult("ok", "replanned")
-
-    async def drain_site(self, site: str, drained: bool) -> ActionResult:
-        return ActionResult("not_found", site)
-
-    def tiers(self) -> list[operator_pb2.TierView]:
-        return []
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -73,7 +49,7 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
 async def test_tls_clients_that_trust_the_certificate_are_served(tmp_path: Path) -> None:
     key, cert = _certificate(tmp_path)
-    controls: Any = Controls()
+    controls: Any = ShardControls()
     controls.shard.apply([birth("tls-1")], 0.0)
     server = OperatorServer(
         OperatorService(controls, TokenCheck([], [])), "127.0.0.1", 0, str(cert), str(key)
