@@ -60,7 +60,6 @@ def _first_non_finite(message: Message, prefix: str = "") -> str | None:
     (every comparison with NaN is false), so such a message is refused whole.
     """
     for field, value in message.ListFields():
-        name = f"{prefix}{field.name}"
         if field.type not in _CHECKED_TYPES:
             continue
         if hasattr(value, "values"):
@@ -69,12 +68,13 @@ def _first_non_finite(message: Message, prefix: str = "") -> str | None:
             items = list(value)
         else:
             items = [value]
+        # The path is spelled only on a finding: this runs for every telemetry message.
         for index, item in enumerate(items):
             if isinstance(item, float):
                 if not math.isfinite(item):
-                    return name
+                    return f"{prefix}{field.name}"
             elif isinstance(item, Message):
-                found = _first_non_finite(item, f"{name}[{index}].")
+                found = _first_non_finite(item, f"{prefix}{field.name}[{index}].")
                 if found is not None:
                     return found
     return None
