@@ -35,7 +35,7 @@ from orchestrator.fleet.sharding import LocalHandle, ShardedFleet, ShardHandle
 from orchestrator.fleet.spec import ShardSpec, build_shard
 from orchestrator.ingest.intake import Intake
 from orchestrator.metrics.stats import LoopStats
-from orchestrator.mqtt.connection import MqttConnection, Will
+from orchestrator.mqtt.connection import MqttConnection, MqttError, Will
 from orchestrator.replanning.replanner import PlanContext
 from orchestrator.settings import OrchestratorSettings, split_host_port
 from protos import PROTOCOL_VERSION
@@ -205,7 +205,15 @@ class Orchestrator:
                 tls_cert=s.mqtt.tls_cert,
                 tls_key=s.mqtt.tls_key,
             )
-            await self.telemetry_mqtt.connect()
+            telemetry_mqtt = self.telemetry_mqtt
+            try:
+                await telemetry_mqtt.connect()
+            except MqttError as exc:
+                # The second connection only spreads the telemetry load; when the broker will not hold
+                # both (one client id for both, the other one kicked mid-connect), run on one.
+                log.warning("no separate telemetry connection (%s); using the main one", exc)
+                self.telemetry_mqtt = None
+                await telemetry_mqtt.close()
         control, telemetry = self._subscriptions()
         self.mqtt.subscribe(control)
         (self.telemetry_mqtt or self.mqtt).subscribe(telemetry)
