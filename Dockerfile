@@ -8,7 +8,11 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY . .
-RUN pip install --prefix=/install ".[orchestrator]"
+# Exactly what uv.lock names for the orchestrator extra, hash-checked; then the project without resolving.
+RUN pip install --require-hashes -r scripts/uv-requirements.txt \
+    && uv export --frozen --no-header --extra orchestrator --group build --no-emit-project -o /tmp/locked.txt \
+    && pip install --prefix=/install --require-hashes --only-binary=:all: -r /tmp/locked.txt \
+    && pip install --prefix=/install --no-deps --no-build-isolation --no-index .
 
 FROM python:3.11-slim
 # wget: KubeRay's exec probes on Ray pods call it.

@@ -1,10 +1,11 @@
-# The few targets a developer needs. `make demo` and `make test` set up everything they use.
+# The few targets a developer needs. `make demo` and `make test` set up everything they use, installing
+# exactly what uv.lock names; `make lock` is the only step that changes the lock.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test check lint protos bench setup-demo setup-test
+.PHONY: demo test check lint protos lock bench setup-demo setup-test
 
 demo: setup-demo
 	$(VENV)/bin/continuum demo $(ARGS)
@@ -21,6 +22,10 @@ check: setup-test
 
 protos: setup-test
 	scripts/gen-protos.sh
+
+# The one deliberate upgrade step: re-resolve uv.lock (KEEP=1: only what a pyproject.toml change needs).
+lock:
+	@KEEP=$(KEEP) scripts/lock.sh
 
 bench: setup-test
 	$(PY) scripts/bench-report.py

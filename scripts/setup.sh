@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Sets up what `make demo` / `make test` need on a fresh Debian/Ubuntu machine:
-#   python  - a .venv with the project and its Python packages (every mode)
+#   python  - .venv with exactly the packages uv.lock names (every mode); nothing is resolved here
 #   tools   - system tools the tests use: mosquitto, promtool, helm (test mode only)
 # Where it cannot install something (not root, no apt), it says exactly what to install and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-demo}
-PYTHON=${PYTHON:-python3}
+export PYTHON=${PYTHON:-python3}
+UV=.tools/bin/uv
+# uv uses the machine's Python and never fetches one; its wheel cache (~/.cache/uv) is shared by every
+# clone on the machine, so a second clone installs without downloading.
+export UV_PYTHON=$PYTHON UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
 
 need_python() {
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
@@ -16,19 +20,26 @@ need_python() {
   fi
 }
 
-setup_venv() {
-  local extras=$1 stamp=.venv/.installed-$1
-  if [[ ! -x .venv/bin/python ]]; then
-    if ! "$PYTHON" -m venv .venv; then
-      echo "setup: could not create .venv; install the venv module (apt-get install python3-venv)" >&2
-      exit 1
-    fi
+check_device_lock() {
+  # What a device installs from is the lock's export; it must not lag behind the lock.
+  if ! diff -q <(scripts/export-agent-lock.sh -) deploy/agent/requirements.txt >/dev/null; then
+    echo "setup: deploy/agent/requirements.txt is not the export of uv.lock; run 'make lock KEEP=1' and commit it" >&2
+    exit 1
   fi
-  if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-    echo "setup: installing Python packages ($extras) into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    .venv/bin/python -m pip install -q -e ".[$extras]"
-    touch "$stamp"
+}
+
+sync_venv() {
+  # --frozen: install what uv.lock names, never re-resolve. The demo leaves extra packages (the dev tools
+  # of an earlier `make test`) in place; the tests get exactly the lock's set.
+  local args=(--frozen --extra all)
+  case $1 in
+    demo) args+=(--inexact) ;;
+    test) args+=(--extra dev) ;;
+  esac
+  if ! $UV sync --quiet "${args[@]}"; then
+    echo "setup: could not install the locked packages into .venv (see above); check that this machine" >&2
+    echo "setup: reaches pypi.org, or remove .venv and try again" >&2
+    exit 1
   fi
 }
 
@@ -62,8 +73,10 @@ setup_tools() {
 }
 
 need_python
+scripts/ensure-uv.sh
+scripts/check-lock.sh
 case $mode in
-  demo) setup_venv all ;;
-  test) setup_venv all,dev; setup_tools ;;
+  demo) sync_venv demo ;;
+  test) check_device_lock; sync_venv test; setup_tools ;;
   *) echo "usage: scripts/setup.sh demo|test" >&2; exit 2 ;;
 esac

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         parse_credential,
         write_broker_config,
     )
+    from orchestrator.security.broker_user import BrokerUserError
 
     try:
         devices = tuple(parse_credential(spec, "device") for spec in _device_specs(args))
@@ -116,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), exit_code=2) from exc
     try:
         written = write_broker_config(config, args.out)
+    except BrokerUserError as exc:
+        raise CliError(str(exc), exit_code=2) from exc
     except OSError as exc:
         raise CliError(f"cannot write the configuration under {args.out}: {exc}", exit_code=1) from exc
     print(

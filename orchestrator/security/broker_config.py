@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.security.acl import AclModel, render_acl
+from orchestrator.security.broker_user import broker_user, check_reachable, hand_over
 from orchestrator.security.passwords import DEFAULT_ITERATIONS, password_line
 from protos.topics import InvalidId, validate_id
 
@@ -198,9 +199,21 @@ def render_passwords(config: BrokerConfig) -> str:
 
 
 def write_broker_config(config: BrokerConfig, out_dir: Path) -> WrittenConfig:
-    """Write mosquitto.conf, passwd (mode 0600), acl and the persistence folder under `out_dir`."""
+    """Write mosquitto.conf, passwd (mode 0600), acl and the persistence folder under `out_dir`.
+
+    Run as root, first make sure the user the broker switches to can reach `out_dir` (BrokerUserError,
+    naming the folder in the way and the command that fixes it, with nothing written), then give that
+    user the files it reads after switching.
+    """
     out_dir = out_dir.resolve()
+    user = broker_user(config.run_as)
+    if user is not None:
+        check_reachable(out_dir, user)
+    created = [folder for folder in (*reversed(out_dir.parents), out_dir) if not folder.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in created:
+        # Whatever the umask, folders we create must let the broker's user through to its files.
+        os.chmod(folder, 0o755)
     written = WrittenConfig(
         conf=out_dir / CONF_NAME,
         passwords=out_dir / PASSWORD_NAME,
@@ -214,20 +227,5 @@ def write_broker_config(config: BrokerConfig, out_dir: Path) -> WrittenConfig:
     os.chmod(written.passwords, 0o600)
     written.acl.write_text(render_acl(config.acl_model))
     written.conf.write_text(render_conf(config, out_dir))
-    _hand_over(written, config.run_as or "mosquitto")
+    hand_over((written.passwords, written.acl, written.persistence), user)
     return written
-
-
-def _hand_over(written: WrittenConfig, user: str) -> None:
-    """Started as root, Mosquitto switches to `user` before it reads the password file and writes its
-    persistence; when we run as root, give that user the files it needs (the password file stays 0600)."""
-    if os.geteuid() != 0:
-        return
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        return
-    for path in (written.passwords, written.acl, written.persistence):
-        os.chown(path, entry.pw_uid, entry.pw_gid)

@@ -7,6 +7,7 @@ the observer is a paho client in this process that records everything it receive
 from __future__ import annotations
 
 import getpass
+import pwd
 import signal
 import ssl
 import subprocess
@@ -47,11 +48,20 @@ class ConfiguredBroker:
     port: int
     orchestrator_port: int | None = None
     process: subprocess.Popen[bytes] | None = None
+    user: str | None = None
+    """Start the broker as this user (we must be root); None: as we are."""
 
     def start(self) -> None:
         """Start and wait until the port accepts connections."""
         log = (self.conf.parent / "mosquitto.log").open("ab")
-        self.process = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=log, stderr=log)
+        self.process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.conf)],
+            stdout=log,
+            stderr=log,
+            user=self.user,
+            group=pwd.getpwnam(self.user).pw_gid if self.user else None,
+            extra_groups=[] if self.user else None,
+        )
         wait_for_port(self.port)
         if self.orchestrator_port is not None:
             wait_for_port(self.orchestrator_port)

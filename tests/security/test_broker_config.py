@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import pwd
 import stat
@@ -19,7 +20,17 @@ from protos.topics import DeviceKind, device_topic, orchestrator_topic
 
 DEVICE_PUBLISHES: tuple[DeviceKind, ...] = ("birth", "state", "death")
 IDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
-BASE = ["broker", "config", "--port", "1883", "--orchestrator", "orch:o-secret"]
+BASE = [
+    "broker",
+    "config",
+    "--port",
+    "1883",
+    "--orchestrator",
+    "orch:o-secret",
+    "--run-as",
+    getpass.getuser(),
+]
+"""Run as ourselves: these tests read what is written; tests/security/test_broker_user.py covers who may."""
 
 
 def test_hash_has_mosquitto_2_layout_and_verifies() -> None:
@@ -135,15 +146,18 @@ def test_device_writes_only_its_telemetry_and_reads_only_its_commands(device: st
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root run hands files to the mosquitto user")
-def test_started_as_root_mosquitto_gets_the_files_it_reads_after_dropping_privileges(tmp_path: Path) -> None:
+def test_started_as_root_mosquitto_gets_the_files_it_reads_after_dropping_privileges(
+    open_folder: Path,
+) -> None:
     try:
         entry = pwd.getpwnam("mosquitto")
     except KeyError:
         pytest.skip("no mosquitto user on this machine")
-    assert cli_main([*BASE, "--out", str(tmp_path / "o"), "--device", "d1:one"]) == 0
+    argv = [*BASE[:-2], "--out", str(open_folder / "o"), "--device", "d1:one"]
+    assert cli_main(argv) == 0
     for name in ("passwd", "acl", "data"):
-        assert (tmp_path / "o" / name).stat().st_uid == entry.pw_uid, name
-    assert stat.S_IMODE((tmp_path / "o" / "passwd").stat().st_mode) == 0o600
+        assert (open_folder / "o" / name).stat().st_uid == entry.pw_uid, name
+    assert stat.S_IMODE((open_folder / "o" / "passwd").stat().st_mode) == 0o600
 
 
 def test_orchestrator_listener_is_separate_loopback_and_keeps_client_ids(tmp_path: Path) -> None:
