@@ -90,7 +90,7 @@ def _executable() -> str:
     script = Path(sys.executable).parent / "continuum"
     if script.is_file():
         return str(script)
-    return f"{sys.executable} -m cli.main"
+    return f"{sys.executable} -m continuum_cli.main"
 
 
 def render_unit(executable: str | None = None, gpus: list[str] | None = None) -> str:

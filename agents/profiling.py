@@ -1,9 +1,9 @@
 """The Profile command: measure a model present on the device with ONNX Runtime, keep the profile on disk.
 
 The model is `<state_dir>/models/<name>.onnx`; the result (a continuum.scenario/v1 `model` object with this
-device's per-layer and end-segment latencies under tier "device", from `inference.profiling`) is written to
-`<state_dir>/profiles/<name>.json`, whose sha256 the next birth reports as the model's profile digest.
-ONNX Runtime is imported only here and only when asked, so an idle agent stays small.
+device's per-layer and end-segment latencies under tier "device", from `continuum_inference.profiling`) is
+written to `<state_dir>/profiles/<name>.json`, whose sha256 the next birth reports as the model's profile
+digest. ONNX Runtime is imported only here and only when asked, so an idle agent stays small.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_RUNS = 100
 def _measure(path: Path, name: str, runs: int) -> dict[str, Any]:
     import onnx
 
-    from inference.profiling import profile_model
+    from continuum_inference.profiling import profile_model
 
     model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
     return profile_model(model, name, {"device": 1.0}, runs=runs, segments="ends")

@@ -92,7 +92,7 @@ class Agent:
     inference: InferenceRecorder = field(default_factory=InferenceRecorder)
 
     def observe_inference(self, result: Any) -> None:
-        """Feed one finished request of the data plane (an `agents.inference.InferenceResult`) into the
+        """Feed one finished request of the data plane (an `agents.dataplane.InferenceResult`) into the
         telemetry statistics and the passive uplink estimates."""
         observe_inference(result, self.links, self.inference, asyncio.get_running_loop().time())
 

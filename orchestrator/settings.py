@@ -152,7 +152,7 @@ class ModelSettings(_Group):
     name: str
     """Model name devices report in their births."""
     profile: str = ""
-    """Shipped profile name (`inference.profiles`); empty uses `name`."""
+    """Shipped profile name (`continuum_inference.profiles`); empty uses `name`."""
     scenario: str = ""
     """Path of a continuum.scenario/v1 file whose model section to use instead of a profile."""
 

@@ -67,7 +67,7 @@ def machine() -> dict[str, str]:
 
 def run_area(area: str, extra: list[str], timeout_s: float) -> tuple[dict[str, Any] | None, str, float]:
     """Run one area; returns (its JSON or None, an error line, seconds)."""
-    code = "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from continuum_cli.main import main; sys.exit(main(sys.argv[1:]))"
     argv = [sys.executable, "-c", code, "bench", area, "--json", *extra]
     began = time.perf_counter()
     try:
@@ -297,7 +297,7 @@ def _saved_at(folder: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run (or load) the areas' JSON and write the report."""
-    from cli.commands.bench import AREAS, available
+    from continuum_cli.commands.bench import AREAS, available
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--areas", default=",".join(AREAS), help="comma-separated areas (default all)")

@@ -1,7 +1,7 @@
 """Passive measurements from real inference requests: the data plane reports, the probes learn.
 
 `observe_inference(result, monitor, recorder, now_s)` takes a finished request (the shape of
-`agents.inference.InferenceResult`, as a Protocol so the probes do not depend on the data plane) and
+`agents.dataplane.InferenceResult`, as a Protocol so the probes do not depend on the data plane) and
 (1) counts it with its latency for telemetry, (2) turns each device-stage transfer (bytes sent to the next
 tier and the time it took) into an uplink bandwidth sample for that tier's link, unless the data plane
 already sampled that transfer in flight (the result's `sampled` tiers; `sample_sink(monitor)` is where

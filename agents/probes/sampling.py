@@ -9,7 +9,7 @@ A transfer measured once, when it completes, says nothing while it stalls and th
 just as the link recovers. A chunked stream lets the sender see how many bytes were acknowledged so far;
 `InFlightMeter` turns that progress into one sample per window of `window_s` (bytes acknowledged in the
 window over its length), so a stalling transfer reports ~0 while it stalls. Pure: no clock, no I/O. The
-device's data plane feeds it per acknowledged chunk and on a timer (agents.inference.device); the
+device's data plane feeds it per acknowledged chunk and on a timer (agents.dataplane.device); the
 trace-replay evaluation feeds it the exact bytes delivered at the same window edges (evaluation/adaptive.py),
 so production and evaluation sample with the same rule.
 """

@@ -1,10 +1,11 @@
 """The InferenceHop gateway of one tier: receive a hop, run this tier's stage on a worker, forward or return.
 
-The servicer only converts and delegates: framing comes from `inference.tensors`, the stage runs on a
-`StageExecutor` (the Ray worker pool), forwarding uses `inference.hops`. Failures map to canonical status
-codes: malformed hops INVALID_ARGUMENT, full queues RESOURCE_EXHAUSTED, missing or dead workers and an
-unreachable next tier UNAVAILABLE, a blown deadline DEADLINE_EXCEEDED. The deadline is the earlier of the
-gRPC deadline and the header's absolute `deadline_unix_ms`, and it is passed on to the next tier.
+The servicer only converts and delegates: framing comes from `continuum_inference.tensors`, the stage runs on
+a `StageExecutor` (the Ray worker pool), forwarding uses `continuum_inference.hops`. Failures map to
+canonical status codes: malformed hops INVALID_ARGUMENT, full queues RESOURCE_EXHAUSTED, missing or dead
+workers and an unreachable next tier UNAVAILABLE, a blown deadline DEADLINE_EXCEEDED. The deadline is the
+earlier of the gRPC deadline and the header's absolute `deadline_unix_ms`, and it is passed on to the next
+tier.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import NoReturn, Protocol
 import grpc
 import numpy as np
 
-from inference.hops import HopError, SegmentTime, send_hop, stage_count, timing_to_pb
-from inference.tensors import FramingError, TensorAssembler, chunk_messages, tensor_metas
+from continuum_inference.hops import HopError, SegmentTime, send_hop, stage_count, timing_to_pb
+from continuum_inference.tensors import FramingError, TensorAssembler, chunk_messages, tensor_metas
 from orchestrator.dataplane.routing import NoWorker, Overloaded, StageFailed, StageRun
 from protos.v1 import dataplane_pb2 as pb
 from protos.v1 import dataplane_pb2_grpc as pb_grpc

@@ -2,7 +2,7 @@
 
 `start()` connects to Ray (or starts a local one), starts long-lived tier workers for every (model, tier,
 site), then the cloud and edge InferenceHop gateways on free ports; `addresses` tells devices where to send.
-Metrics go to the injected registry. Devices are not part of it: they use `agents.inference`.
+Metrics go to the injected registry. Devices are not part of it: they use `agents.dataplane`.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from inference import zoo
-from inference.cutting import Stage
-from inference.profiling import profile_model
-from inference.runtime import SegmentRunner
+from continuum_inference import zoo
+from continuum_inference.cutting import Stage
+from continuum_inference.profiling import profile_model
+from continuum_inference.runtime import SegmentRunner
 
 __all__ = ["StageOutput", "TierWorker"]
 

@@ -28,11 +28,11 @@ activations, or a MILP with pair variables under binding limits; argued in `chai
 
 from __future__ import annotations
 
+from orchestrator.planner.batch import FleetPlans, evaluate_fleet, plan_fleet
 from orchestrator.planner.costmodel import LINKS, TIERS, LinkSpec, TierSpec
 from orchestrator.planner.errors import Infeasible, ScenarioError
 from orchestrator.planner.evaluating import evaluate
 from orchestrator.planner.figures import Figures
-from orchestrator.planner.fleet import FleetPlans, evaluate_fleet, plan_fleet
 from orchestrator.planner.loading import load_scenario
 from orchestrator.planner.planning import Plan, plan
 from orchestrator.planner.scenario import Scenario, parse_scenario

@@ -1,5 +1,5 @@
 """Vectorised pieces for fleets: per-device link arrays and prices, the run-graph shortest path for many
-devices at once, and per-device figures of plans. Shared by `fleet.py` and `fleet_limits.py`."""
+devices at once, and per-device figures of plans. Shared by `batch.py` and `batch_limits.py`."""
 
 from __future__ import annotations
 

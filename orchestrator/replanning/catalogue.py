@@ -1,7 +1,7 @@
 """The models the orchestrator plans, as base continuum.scenario/v1 documents built from config.
 
 A model's profile comes from (in order) a scenario file named in config, the shipped profiles of the
-inference library (`inference.profiles.load_profile`), or an example scenario under examples/ whose
+inference library (`continuum_inference.profiles.load_profile`), or an example scenario under examples/ whose
 model has that name. Tiers' prices come from the configured tiers; links start at typical values and
 are replaced per device by its telemetry. A model with no profile is skipped with a warning (it
 cannot be planned) rather than guessed.
@@ -54,7 +54,7 @@ def find_model(model: ModelSettings) -> dict[str, Any] | None:
         return {**section, "name": model.name}
     name = model.profile or model.name
     try:
-        from inference.profiles import load_profile
+        from continuum_inference.profiles import load_profile
 
         found: dict[str, Any] = dict(load_profile(name))
         return {**found, "name": model.name}

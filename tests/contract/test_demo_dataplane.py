@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.sim.inference import pick_devices, plan_tiers
-from inference.profiles import load_profile
+from agents.sim.dataplane import pick_devices, plan_tiers
+from continuum_inference.profiles import load_profile
 from orchestrator.dataplane.demo import site_loads
 from orchestrator.dataplane.routing import WorkerLoad
 from tests.support.ports import free_port
 
-CLI = [sys.executable, "-m", "cli.main"]
+CLI = [sys.executable, "-m", "continuum_cli.main"]
 _SERIES = re.compile(r"^continuum_inference_requests_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$", re.M)
 
 

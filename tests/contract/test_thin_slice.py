@@ -19,7 +19,7 @@ from tests.support.ports import free_port, wait_for_port
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
-CLI = [sys.executable, "-m", "cli.main"]
+CLI = [sys.executable, "-m", "continuum_cli.main"]
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:

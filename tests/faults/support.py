@@ -129,7 +129,7 @@ class OrchestratorProcess:
             [
                 sys.executable,
                 "-m",
-                "cli.main",
+                "continuum_cli.main",
                 "orchestrator",
                 "--config",
                 str(path),

@@ -15,8 +15,8 @@ import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from agents.buffer import TelemetryBuffer
+from agents.dataplane import DeviceInference
 from agents.device_classes import device_class
-from agents.inference import DeviceInference
 from agents.plans import PlanStore
 from agents.session.bdseq import MemoryBdSeq
 from agents.session.device import DeviceIdentity, DeviceSession
@@ -25,8 +25,8 @@ from agents.sim.traces import Trace
 from agents.transport.backoff import Backoff
 from agents.transport.mqtt import ConnectOptions, MqttConnection
 from agents.transport.ticker import MiscTicker
-from inference import zoo
-from inference.runtime import SegmentRunner, example_inputs, session
+from continuum_inference import zoo
+from continuum_inference.runtime import SegmentRunner, example_inputs, session
 from protos import PROTOCOL_VERSION
 from protos.v1 import control_pb2
 from tests.faults.support import (

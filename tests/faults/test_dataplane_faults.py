@@ -15,9 +15,9 @@ import pytest_asyncio
 import ray
 from prometheus_client import CollectorRegistry
 
-from agents.inference import DeviceInference
-from inference import zoo
-from inference.runtime import SegmentRunner, example_inputs, session
+from agents.dataplane import DeviceInference
+from continuum_inference import zoo
+from continuum_inference.runtime import SegmentRunner, example_inputs, session
 from orchestrator.dataplane.services import DataPlane, DataPlaneSettings
 from tests.faults.proxy import CuttableProxy
 from tests.faults.support import eventually

@@ -36,7 +36,8 @@ def _sessions(port: int) -> dict[str, tuple[str, int]]:
 
 def _start_demo(broker: str, grpc_port: int, log_path: Path) -> subprocess.Popen[bytes]:
     argv = [
-        sys.executable, "-m", "cli.main", "demo", "--headless", "--devices", str(DEVICES), "--no-ray",
+        sys.executable, "-m", "continuum_cli.main", "demo", "--headless", "--devices", str(DEVICES),
+        "--no-ray",
         "--broker", broker, "--grpc-port", str(grpc_port), "--metrics-port", "-1",
     ]  # fmt: skip
     log = log_path.open("wb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.soak import render, run_soak
+from benchmarks.soak import render, run_soak
 
 pytestmark = [pytest.mark.contract, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from bench.fuzzgen import HOSTILE_IDS
+from benchmarks.fuzzgen import HOSTILE_IDS
 from protos import PROTOCOL_VERSION
 from protos.v1 import control_pb2, operator_pb2
 

@@ -15,7 +15,7 @@ from agents.session.bdseq import MemoryBdSeq
 from agents.session.device import DeviceIdentity, DeviceSession
 from agents.session.protocol import decode_orchestrator_state
 from agents.transport.mqtt import Message
-from bench.fuzz import OfflineConnection
+from benchmarks.fuzz import OfflineConnection
 from protos import PROTOCOL_VERSION
 from protos.v1 import control_pb2
 from tests.fuzz.strategies import commands, mutated

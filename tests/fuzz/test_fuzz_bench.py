@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fuzz import main, run_fuzz
+from benchmarks.fuzz import main, run_fuzz
 
 TARGETS = {"topics.parse_topic", "orchestrator.decode", "planner.parse_scenario", "agent.command_handler"}
 

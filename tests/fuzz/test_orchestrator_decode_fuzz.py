@@ -8,7 +8,7 @@ from typing import get_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.fuzzgen import has_nonfinite
+from benchmarks.fuzzgen import has_nonfinite
 from orchestrator.ingest.decoding import Inbound, Rejected, RejectReason, decode
 from protos import PROTOCOL_VERSION
 from protos.v1 import control_pb2

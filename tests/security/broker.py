@@ -19,7 +19,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cli.main import main as cli_main
+from continuum_cli.main import main as cli_main
 from tests.support.mosquitto import mosquitto_binary
 from tests.support.ports import free_port, wait_for_port
 

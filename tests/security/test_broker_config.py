@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli.main import main as cli_main
+from continuum_cli.main import main as cli_main
 from orchestrator.security import AclModel, hash_password, password_line, verify_password
 from orchestrator.security.passwords import parse_password_line
 from protos.topics import DeviceKind, device_topic, orchestrator_topic

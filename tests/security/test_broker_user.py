@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main as cli_main
+from continuum_cli.main import main as cli_main
 from tests.security.broker import CONNECTION_REFUSED, ConfiguredBroker, mqtt_pub
 from tests.support.ports import free_port
 
@@ -108,7 +108,7 @@ def test_run_as_a_user_that_does_not_exist_is_refused(
 _WRITE_AS = """
 import os, sys
 import orchestrator.security, orchestrator.security.broker_user
-from cli.main import build_parser
+from continuum_cli.main import build_parser
 # Parse and import everything while still root: this interpreter and its venv may sit where nobody cannot
 # read. Then become the normal user and run the command itself.
 args = build_parser().parse_args(sys.argv[3:])

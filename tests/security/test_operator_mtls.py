@@ -114,7 +114,8 @@ def test_client_ca_without_a_server_pair_is_refused(pki: Pki) -> None:
 
 async def _fleet_ls(port: int, *tls: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", "fleet", "ls", "--target", f"127.0.0.1:{port}", *tls, "--json",
+        sys.executable, "-m", "continuum_cli.main", "fleet", "ls", "--target", f"127.0.0.1:{port}", *tls,
+        "--json",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)

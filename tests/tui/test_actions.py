@@ -168,7 +168,7 @@ async def test_refused_tokens_are_shown_as_error_notifications(
 
 
 def test_app_is_built_by_one_factory_shared_with_the_cli() -> None:
-    from cli.commands import tui as command
+    from continuum_cli.commands import tui as command
 
-    assert command.run.__module__ == "cli.commands.tui"
+    assert command.run.__module__ == "continuum_cli.commands.tui"
     assert isinstance(recorded_app("127.0.0.1:1"), ContinuumApp)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import tui
-from cli.errors import CliError
-from cli.main import build_parser
+from continuum_cli.errors import CliError
+from continuum_cli.main import build_parser
 from tui import TuiSettings
 
 

@@ -26,7 +26,7 @@ def start_agent(
     broker: MosquittoBroker, state_dir: Path, log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "cli.main", "agent", "run",
+        sys.executable, "-m", "continuum_cli.main", "agent", "run",
         "--broker", broker.address, "--fleet", "procfleet", "--device-id", "dev-p",
         "--state-dir", str(state_dir), "--telemetry-interval", "0.2", "--keepalive", "5",
         "--device-class", "x86",

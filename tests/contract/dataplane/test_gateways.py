@@ -8,10 +8,10 @@ import grpc
 import numpy as np
 import pytest
 
-from agents.inference import DeviceInference
-from inference import zoo
-from inference.hops import HopError, send_hop
-from inference.runtime import SegmentRunner, example_inputs, session
+from agents.dataplane import DeviceInference
+from continuum_inference import zoo
+from continuum_inference.hops import HopError, send_hop
+from continuum_inference.runtime import SegmentRunner, example_inputs, session
 from orchestrator.dataplane.routing import Overloaded, StageFailed
 from protos.v1 import dataplane_pb2 as pb
 from tests.contract.dataplane.conftest import Gateways, InProcessExecutor
@@ -193,8 +193,8 @@ async def test_a_stalled_edge_past_the_deadline_still_gets_the_request_served(
 async def test_request_loop_reports_every_request_and_learns_corrections(
     runner: SegmentRunner, reference: tuple[dict[str, np.ndarray], np.ndarray], gateways: Gateways
 ) -> None:
-    from agents.inference import request_loop
-    from agents.inference.simulated import simulated_device
+    from agents.dataplane import request_loop
+    from agents.dataplane.simulated import simulated_device
 
     device = simulated_device(
         MODEL, gateways.addresses, lambda _t: 1000.0, rtt_ms={"edge": 1.0, "cloud": 1.0}
@@ -215,7 +215,7 @@ async def test_a_request_cut_short_by_shutdown_is_reported_lost(
 ) -> None:
     import asyncio
 
-    from agents.inference import request_loop
+    from agents.dataplane import request_loop
 
     _executor(gateways.edge).stall_s = 30.0
     device = _device(runner, gateways)
@@ -237,7 +237,7 @@ async def test_setting_stop_lets_the_request_in_flight_finish(
 ) -> None:
     import asyncio
 
-    from agents.inference import request_loop
+    from agents.dataplane import request_loop
 
     device = _device(runner, gateways)
     stop = asyncio.Event()
@@ -271,8 +271,8 @@ async def test_a_hop_starting_with_a_chunk_is_invalid_argument(gateways: Gateway
 async def test_an_edge_far_slower_than_its_profile_is_reported_as_drift_once(
     runner: SegmentRunner, reference: tuple[dict[str, np.ndarray], np.ndarray], gateways: Gateways
 ) -> None:
-    from agents.inference import Drift, ProfileCorrections
-    from inference.profiles import load_profile
+    from agents.dataplane import Drift, ProfileCorrections
+    from continuum_inference.profiles import load_profile
 
     profile = load_profile(MODEL)
     for layer in profile["layers"]:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from cli.main import main
-from inference import zoo
-from inference.layers import layer_graph
-from inference.profiles import available, load_profile
+from continuum_cli.main import main
+from continuum_inference import zoo
+from continuum_inference.layers import layer_graph
+from continuum_inference.profiles import available, load_profile
 from orchestrator.planner import parse_scenario
 
 pytestmark = pytest.mark.contract
@@ -77,7 +77,7 @@ def test_a_user_onnx_file_is_profiled_and_split_by_node(
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from inference.runtime import SegmentRunner, example_inputs, session
+    from continuum_inference.runtime import SegmentRunner, example_inputs, session
 
     weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32), "w")
     nodes = [

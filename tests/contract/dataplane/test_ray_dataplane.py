@@ -12,9 +12,9 @@ import ray
 from prometheus_client import CollectorRegistry
 from ray.cluster_utils import Cluster
 
-from agents.inference import DeviceInference
-from inference import zoo
-from inference.runtime import SegmentRunner, example_inputs, session
+from agents.dataplane import DeviceInference
+from continuum_inference import zoo
+from continuum_inference.runtime import SegmentRunner, example_inputs, session
 from orchestrator.dataplane.services import DataPlane, DataPlaneSettings
 from orchestrator.dataplane.workers import LABEL_SITE, LABEL_TIER
 

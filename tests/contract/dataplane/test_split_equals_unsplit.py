@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference import zoo
-from inference.cutting import Cutter
-from inference.runtime import SegmentRunner, example_inputs, session
+from continuum_inference import zoo
+from continuum_inference.cutting import Cutter
+from continuum_inference.runtime import SegmentRunner, example_inputs, session
 
 pytestmark = pytest.mark.contract
 

@@ -8,7 +8,7 @@ import pytest
 
 from agents.plans import PlanStore
 from agents.session.bdseq import FileBdSeq
-from cli.main import main
+from continuum_cli.main import main
 from protos.v1 import control_pb2 as pb
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from agents.install import CONFIG_PATH, UNIT_PATH, render_unit
 from agents.settings import load_settings
-from cli.main import main
+from continuum_cli.main import main
 
 needs_systemd_analyze = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"

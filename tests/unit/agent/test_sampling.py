@@ -10,12 +10,12 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from agents.inference import DeviceInference
+from agents.dataplane import DeviceInference
 from agents.probes.network import LinkMonitor
 from agents.probes.passive import observe_inference, sample_sink
 from agents.probes.sampling import InFlightMeter, PassiveSample, ProbeSchedule
 from agents.probes.system import InferenceRecorder
-from inference.hops import HopReply
+from continuum_inference.hops import HopReply
 from protos.v1 import dataplane_pb2 as pb
 
 
@@ -129,7 +129,7 @@ async def test_the_device_samples_a_hop_while_it_is_in_flight_including_a_stall(
         on_progress(100 + total)
         return HopReply({}, (), 1500.0, total + 100, 0)
 
-    monkeypatch.setattr("agents.inference.device.send_hop", fake_send_hop)
+    monkeypatch.setattr("agents.dataplane.device.send_hop", fake_send_hop)
     device = DeviceInference(
         "m",
         cast(Any, None),

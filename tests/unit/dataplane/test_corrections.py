@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.inference.corrections import ProfileCorrections
+from agents.dataplane.corrections import ProfileCorrections
 
 
 def test_factor_starts_at_one_and_moves_towards_the_measured_ratio() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.inference.ladder import ladder, placement, usable
+from agents.dataplane.ladder import ladder, placement, usable
 
 
 def test_a_three_tier_plan_has_all_four_rungs_in_order() -> None:

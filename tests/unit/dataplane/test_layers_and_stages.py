@@ -7,9 +7,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from inference.cutting import InvalidPlan, plan_stages
-from inference.layers import INPUT, layer_graph
-from inference.zoo.builder import GraphBuilder
+from continuum_inference.cutting import InvalidPlan, plan_stages
+from continuum_inference.layers import INPUT, layer_graph
+from continuum_inference.zoo.builder import GraphBuilder
 
 
 def _diamond() -> onnx.ModelProto:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.linkemu import EmulatedLink, TokenBucket
+from continuum_inference.linkemu import EmulatedLink, TokenBucket
 
 
 def test_a_burst_passes_at_once_and_the_rest_waits_for_the_rate() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.tensors import FramingError, TensorAssembler, chunk_messages, tensor_metas
+from continuum_inference.tensors import FramingError, TensorAssembler, chunk_messages, tensor_metas
 from protos.v1 import dataplane_pb2 as pb
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaluation.scenario import LinkSetup, build_scenario
+from continuum_evaluation.scenario import LinkSetup, build_scenario
 
 
 def chain_model() -> dict[str, Any]:

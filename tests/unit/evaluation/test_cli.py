@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli.main import main
-from evaluation.run import POLICIES
+from continuum_cli.main import main
+from continuum_evaluation.run import POLICIES
 from tests.unit.evaluation.models import chain_model
 
 SHIPPED = Path(__file__).parents[3] / "agents" / "sim" / "data"
@@ -177,7 +177,7 @@ def test_adaptive_settings_can_be_overridden_and_are_reported(
 
 
 def test_bench_falls_back_to_the_shipped_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.evaluation import main as bench_main
+    from benchmarks.evaluation import main as bench_main
 
     argv = [
         "--json",
@@ -204,7 +204,7 @@ def test_bench_report_renders_saved_json_into_markdown_and_plots(
 ) -> None:
     import runpy
 
-    from bench.evaluation import main as bench_main
+    from benchmarks.evaluation import main as bench_main
 
     saved = tmp_path / "json"
     saved.mkdir()

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from evaluation.replay import LinkReplay
-from evaluation.replayer import Replayer
-from evaluation.scenario import DOWNLINKS, UPLINKS
-from evaluation.timing import Network
+from continuum_evaluation.link_trace import LinkReplay
+from continuum_evaluation.request_replay import Replayer
+from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
+from continuum_evaluation.timing import Network
 from orchestrator import planner
 from tests.unit.evaluation.models import chain_model, dag_model, exit_model, scenario
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from agents.sim.traces import load_trace, shipped_trace
-from evaluation.adaptive import AdaptiveSettings
-from evaluation.policies import oracle
-from evaluation.replay import LinkReplay
-from evaluation.replayer import Replayer
-from evaluation.run import POLICIES, evaluate_trace
-from evaluation.scenario import DOWNLINKS, UPLINKS
-from evaluation.timing import Network
+from continuum_evaluation.adaptive import AdaptiveSettings
+from continuum_evaluation.link_trace import LinkReplay
+from continuum_evaluation.policies import oracle
+from continuum_evaluation.request_replay import Replayer
+from continuum_evaluation.run import POLICIES, evaluate_trace
+from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
+from continuum_evaluation.timing import Network
 from tests.unit.evaluation.models import chain_model, dag_model, exit_model, scenario
 
 
@@ -105,7 +105,7 @@ def test_step_down_makes_adaptive_switch_after_the_drop_and_stay_switched(tmp_pa
 
 
 def test_adaptive_defaults_are_the_production_defaults() -> None:
-    from agents.inference import DeviceInference
+    from agents.dataplane import DeviceInference
     from agents.probes.active import ActiveProbe
     from agents.probes.estimators import BandwidthEstimator
     from agents.probes.sampling import InFlightMeter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.replay import LinkReplay
+from continuum_evaluation.link_trace import LinkReplay
 
 
 def test_constant_link_matches_bytes_over_bandwidth() -> None:

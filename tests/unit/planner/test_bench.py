@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from cli.commands import bench as bench_command
-from cli.main import main
+from continuum_cli.commands import bench as bench_command
+from continuum_cli.main import main
 
 
 def test_bench_dispatches_to_the_area_module_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,9 +19,9 @@ def test_bench_dispatches_to_the_area_module_with_its_options(monkeypatch: pytes
         calls.append(argv)
         return 3
 
-    fake = types.ModuleType("bench.fakearea")
+    fake = types.ModuleType("benchmarks.fakearea")
     fake.main = fake_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bench.fakearea", fake)
+    monkeypatch.setitem(sys.modules, "benchmarks.fakearea", fake)
     assert bench_command.run_area("fakearea", True, ["--quick"]) == 3
     assert calls == [["--json", "--quick"]]
 
@@ -30,9 +30,9 @@ def test_bench_all_names_the_missing_areas(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(bench_command, "AREAS", ("fakeone", "faketwo"))
-    fake = types.ModuleType("bench.fakeone")
+    fake = types.ModuleType("benchmarks.fakeone")
     fake.main = lambda argv: print("ran fakeone") or 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bench.fakeone", fake)
+    monkeypatch.setitem(sys.modules, "benchmarks.fakeone", fake)
     monkeypatch.setattr(bench_command, "available", lambda area: area == "fakeone")
     assert main(["bench", "all"]) == 0
     out = capsys.readouterr().out

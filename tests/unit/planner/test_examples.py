@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from continuum_cli.main import main
 from orchestrator.planner import Infeasible, load_scenario, plan
 from tests.unit.planner.oracle import brute_force, figures
 from tests.unit.planner.samples import EXAMPLES
