@@ -7,6 +7,7 @@ if ! err=$(.tools/bin/uv lock --check --offline --quiet 2>&1); then
   echo "setup: uv.lock does not match pyproject.toml (a dependency changed without 'make lock')." >&2
   echo "setup: run 'make lock' (or 'make lock KEEP=1' to move only what the change needs), then commit" >&2
   echo "setup: uv.lock and deploy/agent/requirements.txt." >&2
-  grep -i -E '^ *(error|cause):' <<<"$err" | sed 's/^ */setup: uv: /' >&2 || echo "$err" >&2
+  # uv's own words, where it names the difference (offline, a changed range may show only as unresolvable).
+  grep -E 'differ|needs to be updated' <<<"$err" | sed 's/^ */setup: uv: /' >&2 || true
   exit 1
 fi
