@@ -151,6 +151,8 @@ class FleetReplanner:
     def _value(self, latency: float, cost: float, energy: float) -> float:
         return {"latency": latency, "cost": cost, "energy": energy}[self._objective]
 
+    # Over 60 lines: the hysteresis ladder for one group (first plan, unchanged, infeasible, kept, pending,
+    # switch) reads in order over the group's shared arrays.
     def _replan_group(
         self, scenario: Scenario, mode: str, members: Sequence[tuple[DeviceRecord, str]], now_s: float
     ) -> list[ReplanDecision]:
