@@ -8,8 +8,10 @@ byte level (bit flips, truncation, garbage, random bytes, oversize) to reach the
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -271,8 +273,11 @@ def mqtt_case(rng: random.Random) -> MqttCase:
     return MqttCase(name, payload(rng, kind, device), retained=rng.random() < 0.2)
 
 
-def has_nonfinite(message: Message) -> bool:
-    """Whether any float field (at any depth) of a decoded message is NaN or infinite."""
+def has_nonfinite(message: object) -> bool:
+    """Whether any float field (at any depth) of a decoded message is NaN or infinite: a protobuf message
+    or a domain value the orchestrator decoded it into (dataclasses, mappings and tuples of them)."""
+    if not isinstance(message, Message):
+        return _value_nonfinite(message)
     for _descriptor, value in message.ListFields():
         items: list[object]
         if isinstance(value, (Message, float, int, str, bytes)):
@@ -286,6 +291,20 @@ def has_nonfinite(message: Message) -> bool:
                 return True
             if isinstance(item, float) and not math.isfinite(item):
                 return True
+    return False
+
+
+def _value_nonfinite(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Message):
+        return has_nonfinite(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_value_nonfinite(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, Mapping):
+        return any(_value_nonfinite(v) for v in value.values())
+    if isinstance(value, tuple | list):
+        return any(_value_nonfinite(v) for v in value)
     return False
 
 

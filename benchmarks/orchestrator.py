@@ -166,44 +166,24 @@ async def _run_orchestrator(
 
 def _rss(devices: int) -> dict[str, Any]:
     from orchestrator.app import shard_spec
+    from orchestrator.domain.messages import Birth, Capabilities, Inbound, LinkSample, TelemetryReport
     from orchestrator.fleet.spec import build_shard
-    from orchestrator.ingest.decoding import Inbound
     from orchestrator.settings import load_settings
-    from protos.v1 import control_pb2
 
     before = _rss_bytes()
     shard = build_shard(shard_spec(load_settings(None)))
-    caps = control_pb2.Capabilities(arch="aarch64", cpu_count=4, memory_bytes=4 << 30, speed_factor=4.0)
+    caps = Capabilities(arch="aarch64", cpu_count=4, memory_bytes=4 << 30, speed_factor=4.0)
     start = time.perf_counter()
     for lo in range(0, devices, 5000):
         batch = []
         for i in range(lo, min(devices, lo + 5000)):
             device = f"m{i:07d}"
-            birth = control_pb2.DeviceBirth(
-                protocol_version=1,
-                device_id=device,
-                fleet="bench",
-                bd_seq=1,
-                site="default",
-                capabilities=caps,
-                models=[control_pb2.ModelInfo(name="alexnet")],
-            )
+            birth = Birth(bd_seq=1, site="default", capabilities=caps, models=("alexnet",))
             batch.append(Inbound("birth", "bench", device, birth, 0.0))
             for seq in range(3):
                 mbps = 5.0 + (i % 50) + seq
-                telemetry = control_pb2.Telemetry(
-                    protocol_version=1,
-                    seq=seq,
-                    bd_seq=1,
-                    links=[
-                        control_pb2.LinkEstimate(
-                            target="edge",
-                            rtt_ms=12.0,
-                            uplink_mbps=mbps,
-                            downlink_mbps=mbps * 2,
-                            link_type="wifi",
-                        )
-                    ],
+                telemetry = TelemetryReport(
+                    bd_seq=1, seq=seq, links={"edge": LinkSample(12.0, mbps, mbps * 2, 0.0, "wifi")}
                 )
                 batch.append(Inbound("state", "bench", device, telemetry, 1.0 + seq))
         shard.apply(batch, 4.0)

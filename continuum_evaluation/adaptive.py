@@ -12,8 +12,8 @@ the wait doubling with each probe of an idle spell up to `probe_max_interval_s`)
 `telemetry_interval_s` the agent reports `TargetLink.to_estimate()`. (The agent probes only the uplink to
 the broker's tier; the replay probes every idle direction of both targets with the same rule.)
 
-Orchestrator side, exactly the shard's rule: a report marks the device for replanning when a link's
-`changed` flag is set, a candidate is pending, or `FleetReplanner.links_moved`; then
+Orchestrator side, exactly the shard's rule (`orchestrator.replanning.trigger.replan_due`: a link's
+`changed` flag is set, a candidate is pending, or `FleetReplanner.links_moved`) marks the device; then
 `FleetReplanner.replan` (production planner, `plan_fleet`/`evaluate_fleet`, `HysteresisPolicy`,
 confirmations) decides. A new plan applies to the requests that arrive after it. Nothing here knows the
 future of the trace. The scenario given is already scaled to the device class, so the record's speed
@@ -120,11 +120,13 @@ class _Loop:
     def __init__(self, doc: Any, replayer: Replayer, settings: AdaptiveSettings) -> None:
         from agents.probes.estimators import BandwidthEstimator
         from agents.probes.network import LinkMonitor, TargetLink
-        from orchestrator.fleet.records import DeviceRecord, LinkSample
+        from orchestrator.domain.messages import LinkSample
+        from orchestrator.fleet.records import DeviceRecord
         from orchestrator.fleet.sessions import Session
         from orchestrator.replanning.fleet_replanner import FleetReplanner
         from orchestrator.replanning.hysteresis import HysteresisPolicy
         from orchestrator.replanning.replanner import PlanContext
+        from orchestrator.replanning.trigger import replan_due
 
         s = self.settings = settings
         self.replayer = replayer
@@ -150,6 +152,7 @@ class _Loop:
         self.record = DeviceRecord(Session("evaluated", "evaluation"), models=(_MODEL,))
         self.context = PlanContext()
         self.sample_type = LinkSample
+        self.replan_due = replan_due
         self.pending: list[tuple[float, int, str, int, float, bool]] = []
         self.seq = 0
         self.last_sample_s: dict[str, float] = {link: float("-inf") for link in _TARGET_OF}
@@ -222,9 +225,8 @@ class _Loop:
                 estimate.link_type,
             )
         self.record.links = links
-        pending = any(plan.pending is not None for plan in self.record.plans.values())
         first = not self.plan
-        if first or pending or changed or self.replanner.links_moved(self.record.planned_links, links):
+        if first or self.replan_due(self.record, links, changed, self.replanner):
             self.replanner.replan([self.record], self.context, now_s)
 
 

@@ -1,5 +1,7 @@
 """The control loop: take a batch of inbound messages, hand it to the fleet, publish and log the result.
 
+Commands are encoded to bytes here, as they are published (`orchestrator.mqtt.encoding`).
+
 `step()` runs the phases in a fixed order and never dies on one error (it is counted and logged);
 `run()` repeats it whenever messages are waiting, and at least every `sweep_s` for staleness.
 """
@@ -18,6 +20,7 @@ from orchestrator.gc_tending import GcTender
 from orchestrator.ingest.intake import Intake
 from orchestrator.metrics.stats import LoopStats
 from orchestrator.mqtt.connection import MqttConnection
+from orchestrator.mqtt.encoding import encode_command
 
 __all__ = ["ControlLoop"]
 
@@ -82,7 +85,7 @@ class ControlLoop:
         t0 = time.perf_counter()
         for command in out.commands:
             ok = self.mqtt is not None and self.mqtt.publish(
-                command.topic, command.payload, qos=1, expiry_s=command.expiry_s
+                command.topic, encode_command(command.command), qos=1, expiry_s=command.expiry_s
             )
             stats.commands[command.kind] = stats.commands.get(command.kind, 0) + 1
             if not ok:

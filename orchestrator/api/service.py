@@ -14,13 +14,14 @@ from typing import Any, Protocol
 
 import grpc
 
-from orchestrator.events.store import EventStore
+from orchestrator.api import convert
+from orchestrator.domain.views import DeviceDetail, DeviceSummary, TierView
+from orchestrator.events.store import StoredEvent
 from orchestrator.fleet.shard import ActionResult
-from orchestrator.fleet.sharding import ShardedFleet
 from protos.topics import InvalidId, validate_id
 from protos.v1 import operator_pb2, operator_pb2_grpc
 
-__all__ = ["Controls", "OperatorService", "TokenCheck"]
+__all__ = ["Actions", "EventLog", "FleetReader", "OperatorService", "TierReader", "TokenCheck"]
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -31,11 +32,43 @@ _STATUS = {
 }
 
 
-class Controls(Protocol):
-    """What the servicer delegates to: the running orchestrator's actions and views."""
+class FleetReader(Protocol):
+    """What the servicer reads of the fleet (`orchestrator.fleet.sharding.ShardedFleet`)."""
 
-    fleet: ShardedFleet
-    events: EventStore
+    @property
+    def size(self) -> int:
+        """Number of shards (one watch cursor each)."""
+        ...
+
+    async def summaries(self, fleet: str = "", state: str = "") -> list[DeviceSummary]:
+        """Every matching device."""
+        ...
+
+    async def detail(self, device_id: str) -> DeviceDetail | None:
+        """One device in full, or None."""
+        ...
+
+    async def changes_since(self, cursors: list[int]) -> tuple[list[int], list[DeviceSummary]]:
+        """Per-shard revisions now and the devices changed after `cursors`."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """Devices by state."""
+        ...
+
+
+class EventLog(Protocol):
+    """What the servicer reads of the event log (`orchestrator.events.store.EventStore`)."""
+
+    def query(
+        self, device_id: str = "", kind: str = "", limit: int = 200, after_id: int = 0
+    ) -> list[StoredEvent]:
+        """The newest `limit` matching events, oldest first."""
+        ...
+
+
+class Actions(Protocol):
+    """The operator actions the servicer delegates to (`orchestrator.controls.FleetControls`)."""
 
     async def act(self, method: str, device_id: str, *args: object) -> ActionResult:
         """Run a device action and dispatch its commands."""
@@ -49,7 +82,11 @@ class Controls(Protocol):
         """Drain or undrain an edge site."""
         ...
 
-    def tiers(self) -> list[operator_pb2.TierView]:
+
+class TierReader(Protocol):
+    """Where the tiers' load is kept (`orchestrator.tier_load.TierLoads`)."""
+
+    def tiers(self) -> list[TierView]:
         """The tiers as configured and loaded now."""
         ...
 
@@ -79,10 +116,21 @@ class TokenCheck:
 
 
 class OperatorService(operator_pb2_grpc.OperatorServicer):
-    """continuum.v1.Operator over the running orchestrator."""
+    """continuum.v1.Operator over the fleet, the event log, the operator actions and the tiers."""
 
-    def __init__(self, controls: Controls, tokens: TokenCheck, watch_interval_s: float = 0.5) -> None:
-        self._controls = controls
+    def __init__(
+        self,
+        fleet: FleetReader,
+        events: EventLog,
+        actions: Actions,
+        tiers: TierReader,
+        tokens: TokenCheck,
+        watch_interval_s: float = 0.5,
+    ) -> None:
+        self._fleet = fleet
+        self._events = events
+        self._actions = actions
+        self._tiers = tiers
         self._tokens = tokens
         self._watch_interval = watch_interval_s
 
@@ -124,37 +172,35 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"state {request.state!r}: use online, stale or offline"
             )
-        devices = await self._controls.fleet.summaries(request.fleet, request.state)
-        return operator_pb2.ListDevicesResponse(devices=devices)
+        devices = await self._fleet.summaries(request.fleet, request.state)
+        return operator_pb2.ListDevicesResponse(devices=[convert.summary(d) for d in devices])
 
     async def GetDevice(
         self, request: operator_pb2.GetDeviceRequest, context: Ctx
     ) -> operator_pb2.DeviceDetail:
         """One device with capabilities, links, plans and alternatives, and its recent events."""
         device_id = await self._device_id(request.device_id, context)
-        detail = await self._controls.fleet.detail(device_id)
-        if detail is None:
+        found = await self._fleet.detail(device_id)
+        if found is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no device {device_id!r} in the fleet")
             raise AssertionError
-        for event in self._controls.events.query(device_id=device_id, limit=20):
-            detail.recent_events.add(
-                id=event.id,
-                unix_ms=event.unix_ms,
-                kind=event.kind,
-                device_id=event.device_id,
-                message=event.message,
-            )
+        detail = convert.detail(found)
+        detail.recent_events.extend(
+            convert.event(e) for e in self._events.query(device_id=device_id, limit=20)
+        )
         return detail
 
     async def WatchFleet(
         self, request: operator_pb2.WatchFleetRequest, context: Ctx
     ) -> AsyncIterator[operator_pb2.FleetChange]:
         """Every device once (ending with snapshot_done), then each change as it happens."""
-        fleet = self._controls.fleet
+        fleet = self._fleet
         cursors, devices = await fleet.changes_since([0] * fleet.size)
         counts = operator_pb2.FleetCounts(by_state=await fleet.counts())
         for i, device in enumerate(devices):
-            yield operator_pb2.FleetChange(upsert=device, snapshot_done=i == len(devices) - 1, counts=counts)
+            yield operator_pb2.FleetChange(
+                upsert=convert.summary(device), snapshot_done=i == len(devices) - 1, counts=counts
+            )
         if not devices:
             yield operator_pb2.FleetChange(snapshot_done=True, counts=counts)
         interval = self._watch_interval
@@ -165,7 +211,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             if devices:
                 counts = operator_pb2.FleetCounts(by_state=await fleet.counts())
                 for device in devices:
-                    yield operator_pb2.FleetChange(upsert=device, counts=counts)
+                    yield operator_pb2.FleetChange(upsert=convert.summary(device), counts=counts)
             # A watcher may cost at most ~5% of the loop: a big, busy fleet is sent less often.
             interval = max(self._watch_interval, 20 * (time.perf_counter() - started))
 
@@ -173,7 +219,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         self, request: operator_pb2.ListTiersRequest, context: Ctx
     ) -> operator_pb2.ListTiersResponse:
         """The edge sites and the cloud with their capacity, load and price."""
-        return operator_pb2.ListTiersResponse(tiers=self._controls.tiers())
+        return operator_pb2.ListTiersResponse(tiers=[convert.tier_view(t) for t in self._tiers.tiers()])
 
     async def ListEvents(
         self, request: operator_pb2.ListEventsRequest, context: Ctx
@@ -181,17 +227,8 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         """Events from the log, newest `limit`, oldest first."""
         if request.device_id:
             await self._device_id(request.device_id, context)
-        events = self._controls.events.query(
-            request.device_id, request.kind, request.limit or 200, request.after_id
-        )
-        return operator_pb2.ListEventsResponse(
-            events=[
-                operator_pb2.Event(
-                    id=e.id, unix_ms=e.unix_ms, kind=e.kind, device_id=e.device_id, message=e.message
-                )
-                for e in events
-            ]
-        )
+        events = self._events.query(request.device_id, request.kind, request.limit or 200, request.after_id)
+        return operator_pb2.ListEventsResponse(events=[convert.event(e) for e in events])
 
     async def PinPlan(
         self, request: operator_pb2.PinPlanRequest, context: Ctx
@@ -204,7 +241,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "give a model, and tiers among device, edge, cloud"
             )
-        result = await self._controls.act("pin", device_id, request.model, list(request.tiers), True)
+        result = await self._actions.act("pin", device_id, request.model, list(request.tiers), True)
         return await self._answer(result, context)
 
     async def UnpinPlan(
@@ -213,7 +250,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         """Let the orchestrator plan the model again."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
-        result = await self._controls.act("pin", device_id, request.model, [], False)
+        result = await self._actions.act("pin", device_id, request.model, [], False)
         return await self._answer(result, context)
 
     async def DrainDevice(
@@ -222,7 +259,7 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         """Drain a device (it runs everything locally) or undrain it."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
-        return await self._answer(await self._controls.act("drain", device_id, request.drained), context)
+        return await self._answer(await self._actions.act("drain", device_id, request.drained), context)
 
     async def DrainSite(
         self, request: operator_pb2.DrainSiteRequest, context: Ctx
@@ -234,15 +271,15 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         except InvalidId as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
             raise
-        return await self._answer(await self._controls.drain_site(site, request.drained), context)
+        return await self._answer(await self._actions.drain_site(site, request.drained), context)
 
     async def Replan(self, request: operator_pb2.ReplanRequest, context: Ctx) -> operator_pb2.ActionResponse:
         """Replan one device, or every device when no id is given."""
         await self._authorize(context)
         if not request.device_id:
-            return await self._answer(await self._controls.replan_all(), context)
+            return await self._answer(await self._actions.replan_all(), context)
         device_id = await self._device_id(request.device_id, context)
-        return await self._answer(await self._controls.act("replan", device_id), context)
+        return await self._answer(await self._actions.act("replan", device_id), context)
 
     async def RequestRebirth(
         self, request: operator_pb2.RebirthRequest, context: Ctx
@@ -250,4 +287,4 @@ class OperatorService(operator_pb2_grpc.OperatorServicer):
         """Ask a device to publish its birth again."""
         await self._authorize(context)
         device_id = await self._device_id(request.device_id, context)
-        return await self._answer(await self._controls.act("rebirth", device_id), context)
+        return await self._answer(await self._actions.act("rebirth", device_id), context)

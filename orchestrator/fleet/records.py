@@ -6,20 +6,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.domain.commands import Command
+from orchestrator.domain.messages import Capabilities, LinkSample
 from orchestrator.fleet.sessions import Session
 
-__all__ = ["DeviceRecord", "EventRecord", "LinkSample", "Outbound", "PlanState", "ShardOutput"]
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSample:
-    """One network path as last reported by the device."""
-
-    rtt_ms: float
-    uplink_mbps: float
-    downlink_mbps: float
-    loss: float
-    link_type: str
+__all__ = ["DeviceRecord", "EventRecord", "Outbound", "PlanState", "ShardOutput"]
 
 
 @dataclass(slots=True)
@@ -54,7 +45,7 @@ class DeviceRecord:
     session: Session
     site: str = ""
     agent_version: str = ""
-    capabilities: bytes = b""
+    capabilities: Capabilities = field(default_factory=Capabilities)
     speed_factor: float = 1.0
     models: tuple[str, ...] = ()
     links: dict[str, LinkSample] = field(default_factory=dict)
@@ -71,10 +62,12 @@ class DeviceRecord:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """A command to publish on a device's cmd topic (`received_s`: the input that caused it, if any)."""
+    """A command to publish on a device's cmd topic (`received_s`: the input that caused it, if any).
+
+    It stays a domain value until the control loop publishes it (`orchestrator.mqtt.encoding`)."""
 
     topic: str
-    payload: bytes
+    command: Command
     kind: str
     received_s: float | None = None
     expiry_s: int | None = None

@@ -11,8 +11,11 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator.fleet import views
-from orchestrator.fleet.records import DeviceRecord, EventRecord, LinkSample, Outbound, PlanState, ShardOutput
+from orchestrator.domain.commands import Command, CommandBody, Drain, Rebirth
+from orchestrator.domain.messages import Birth, DevicePlan, Inbound, TelemetryReport
+from orchestrator.domain.views import DeviceDetail, DeviceSummary
+from orchestrator.fleet import describe
+from orchestrator.fleet.records import DeviceRecord, EventRecord, Outbound, PlanState, ShardOutput
 from orchestrator.fleet.sessions import (
     Session,
     SessionPolicy,
@@ -22,11 +25,9 @@ from orchestrator.fleet.sessions import (
     on_telemetry,
     sweep,
 )
-from orchestrator.ingest.decoding import Inbound
 from orchestrator.replanning.replanner import PlanContext, Replanner
-from protos import PROTOCOL_VERSION
+from orchestrator.replanning.trigger import replan_due
 from protos.topics import device_topic
-from protos.v1 import control_pb2, operator_pb2
 
 __all__ = ["ActionResult", "FleetShard"]
 
@@ -80,21 +81,17 @@ class FleetShard:
         changed[record.session.device_id] = self._revision
         changed.move_to_end(record.session.device_id)
 
-    def command(self, record: DeviceRecord, now_s: float, **body: object) -> bytes:
-        """Serialise a Command for `record`'s device with a fresh id."""
+    def command(self, record: DeviceRecord, now_s: float, body: CommandBody) -> Command:
+        """A Command for `record`'s device with a fresh id."""
         record.next_command += 1
-        cmd = control_pb2.Command(
-            protocol_version=PROTOCOL_VERSION,
-            command_id=f"{record.session.device_id}:{record.session.bd_seq}:{record.next_command}",
-            issued_ms=_unix_ms(now_s),
-            **body,  # type: ignore[arg-type]
+        return Command(
+            f"{record.session.device_id}:{record.session.bd_seq}:{record.next_command}", _unix_ms(now_s), body
         )
-        return cmd.SerializeToString()
 
     def _rebirth(self, record: DeviceRecord, reason: str, now_s: float, out: ShardOutput) -> None:
-        payload = self.command(record, now_s, rebirth=control_pb2.Rebirth(reason=reason))
+        command = self.command(record, now_s, Rebirth(reason))
         topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
-        out.commands.append(Outbound(topic, payload, "rebirth"))
+        out.commands.append(Outbound(topic, command, "rebirth"))
         out.events.append(EventRecord(_unix_ms(now_s), "rebirth", record.session.device_id, reason))
 
     def _transition(self, record: DeviceRecord, t: Transition, now_s: float, out: ShardOutput) -> None:
@@ -121,7 +118,7 @@ class FleetShard:
         for item in batch:
             record = self._record(item.fleet, item.device)
             message = item.message
-            if isinstance(message, control_pb2.Telemetry):
+            if isinstance(message, TelemetryReport):
                 t = on_telemetry(
                     record.session,
                     message.bd_seq,
@@ -135,7 +132,7 @@ class FleetShard:
                     self._dirty.add(item.device)
                     arrivals.setdefault(item.device, item.received_s)
                 self._transition(record, t, item.received_s, out)
-            elif isinstance(message, control_pb2.DeviceBirth):
+            elif isinstance(message, Birth):
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
                 out.count(f"birth_{t.outcome}")
                 if t.outcome in ("new_session", "duplicate"):
@@ -155,34 +152,34 @@ class FleetShard:
         self._replan(now_s, arrivals, out)
         return out
 
-    def _adopt_birth(self, record: DeviceRecord, birth: control_pb2.DeviceBirth) -> None:
+    def _adopt_birth(self, record: DeviceRecord, birth: Birth) -> None:
         record.site = birth.site
         record.agent_version = birth.agent_version
-        record.capabilities = birth.capabilities.SerializeToString()
+        record.capabilities = birth.capabilities
         speed = birth.capabilities.speed_factor
         record.speed_factor = speed if speed > 0 else 1.0
         power = birth.capabilities.power
-        record.battery_percent = power.battery_percent if power.has_battery else -1.0
-        record.models = tuple(m.name for m in birth.models)
+        record.battery_percent = power.battery_percent if power is not None and power.has_battery else -1.0
+        record.models = birth.models
         record.planned_links = {}
         for held in birth.plans:
             self._adopt_held_plan(record, held)
 
     @staticmethod
-    def _adopt_held_plan(record: DeviceRecord, held: control_pb2.PlanUpdate) -> None:
+    def _adopt_held_plan(record: DeviceRecord, held: DevicePlan) -> None:
         """A plan the device already runs (reported in its birth): after an orchestrator restart, continue
         from it, so the next PlanUpdate's version is newer than what the device holds."""
         if not held.model or len(held.layers) != len(held.tiers):
             return
         plan = record.plans.get(held.model)
-        if plan is not None and plan.version >= held.version and plan.tiers == tuple(held.tiers):
+        if plan is not None and plan.version >= held.version and plan.tiers == held.tiers:
             return
         if plan is None:
             plan = record.plans[held.model] = PlanState()
         # A standby that took over may have numbered plans it never sent: what the device runs wins, and
         # numbering continues above both.
         plan.version = max(plan.version, held.version)
-        plan.layers, plan.tiers = tuple(held.layers), tuple(held.tiers)
+        plan.layers, plan.tiers = held.layers, held.tiers
         plan.latency_ms = held.predicted_latency_ms
         plan.cost_usd = held.predicted_cost_usd
         plan.energy_j = held.predicted_energy_j
@@ -190,24 +187,19 @@ class FleetShard:
         plan.pinned = held.pinned
         plan.pending, plan.pending_count = None, 0
 
-    def _observe(self, record: DeviceRecord, telemetry: control_pb2.Telemetry) -> bool:
+    def _observe(self, record: DeviceRecord, telemetry: TelemetryReport) -> bool:
         """Record the reported links and load; True when they moved enough to replan."""
-        links = {
-            link.target: LinkSample(
-                link.rtt_ms, link.uplink_mbps, link.downlink_mbps, link.loss, link.link_type
-            )
-            for link in telemetry.links
-        }
+        links = dict(telemetry.links)
         record.links = links
         record.cpu_percent = telemetry.cpu_percent
         if record.battery_percent >= 0 or not telemetry.on_ac:
             record.battery_percent = (
                 telemetry.battery_percent if not telemetry.on_ac else record.battery_percent
             )
-        for name, stats in telemetry.inference.items():
+        for name, p50_ms in telemetry.measured_p50_ms.items():
             plan = record.plans.get(name)
-            if plan is not None and stats.count:
-                plan.measured_latency_ms = stats.p50_ms
+            if plan is not None:
+                plan.measured_latency_ms = p50_ms
         edge = links.get("edge")
         if edge is not None:
             record.uplink_history.append(edge.uplink_mbps)
@@ -215,9 +207,7 @@ class FleetShard:
         self._touch(record)
         if self._replanner is None:
             return False
-        pending = any(plan.pending is not None for plan in record.plans.values())
-        changed = any(link.changed for link in telemetry.links)
-        return pending or changed or self._replanner.links_moved(record.planned_links, links)
+        return replan_due(record, links, telemetry.link_changed, self._replanner)
 
     def _replan(self, now_s: float, arrivals: dict[str, float], out: ShardOutput) -> None:
         if self._replanner is None or not self._dirty:
@@ -253,11 +243,11 @@ class FleetShard:
             if decision.publish is not None:
                 out.switches += int(decision.switched)
                 topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
-                payload = self.command(record, now_s, plan_update=decision.publish)
+                command = self.command(record, now_s, decision.publish)
                 out.commands.append(
                     Outbound(
                         topic,
-                        payload,
+                        command,
                         "plan_update",
                         arrivals.get(record.session.device_id),
                         self._replanner.expiry_s,
@@ -292,34 +282,34 @@ class FleetShard:
             counts[record.session.state] += 1
         return counts
 
-    def summaries(self, fleet: str = "", state: str = "") -> list[operator_pb2.DeviceSummary]:
+    def summaries(self, fleet: str = "", state: str = "") -> list[DeviceSummary]:
         """Summaries of the devices matching `fleet` and `state` (empty matches all)."""
         return [
-            views.summary(r)
+            describe.summary(r)
             for r in self._devices.values()
             if (not fleet or r.session.fleet == fleet) and (not state or r.session.state == state)
         ]
 
-    def changes_since(self, revision: int) -> tuple[int, list[operator_pb2.DeviceSummary]]:
+    def changes_since(self, revision: int) -> tuple[int, list[DeviceSummary]]:
         """The shard's revision now and the devices changed after `revision`.
 
         Devices are kept in order of their last change, so this walks only the changed ones."""
-        changed: list[operator_pb2.DeviceSummary] = []
+        changed: list[DeviceSummary] = []
         for device_id in reversed(self._changed):
             if self._changed[device_id] <= revision:
                 break
-            changed.append(views.summary(self._devices[device_id]))
+            changed.append(describe.summary(self._devices[device_id]))
         changed.reverse()
         return self._revision, changed
 
-    def detail(self, device_id: str) -> operator_pb2.DeviceDetail | None:
+    def detail(self, device_id: str) -> DeviceDetail | None:
         """Everything about one device, or None when the shard does not know it."""
         record = self._devices.get(device_id)
         if record is None:
             return None
         if self._replanner is not None:
             self._replanner.explain(record)
-        return views.detail(record)
+        return describe.detail(record)
 
     def has(self, device_id: str) -> bool:
         """Whether the shard knows the device."""
@@ -342,8 +332,8 @@ class FleetShard:
             return ActionResult("not_found", f"no device {device_id!r}"), out
         record.drained = drained
         self._touch(record)
-        payload = self.command(record, now_s, drain=control_pb2.Drain(drained=drained))
-        out.commands.append(Outbound(device_topic(record.session.fleet, device_id, "cmd"), payload, "drain"))
+        command = self.command(record, now_s, Drain(drained))
+        out.commands.append(Outbound(device_topic(record.session.fleet, device_id, "cmd"), command, "drain"))
         out.events.append(
             EventRecord(_unix_ms(now_s), "action", device_id, "drained" if drained else "undrained")
         )
@@ -371,11 +361,11 @@ class FleetShard:
             EventRecord(_unix_ms(now_s), "action", device_id, f"{model} {action}: {plan.tiers}")
         )
         update = self._replanner.update(plan, model, "device" if record.drained else "all")
-        payload = self.command(record, now_s, plan_update=update)
+        command = self.command(record, now_s, update)
         out.commands.append(
             Outbound(
                 device_topic(record.session.fleet, device_id, "cmd"),
-                payload,
+                command,
                 "plan_update",
                 None,
                 self._replanner.expiry_s,

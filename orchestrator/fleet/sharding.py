@@ -12,11 +12,11 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from orchestrator.domain.messages import Inbound
+from orchestrator.domain.views import DeviceDetail, DeviceSummary
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import ActionResult, FleetShard
-from orchestrator.ingest.decoding import Inbound
 from orchestrator.replanning.replanner import PlanContext
-from protos.v1 import operator_pb2
 
 __all__ = ["LocalHandle", "ShardHandle", "ShardedFleet", "shard_of"]
 
@@ -101,21 +101,21 @@ class ShardedFleet:
                 total[key] = total.get(key, 0) + value
         return total
 
-    async def summaries(self, fleet: str = "", state: str = "") -> list[operator_pb2.DeviceSummary]:
+    async def summaries(self, fleet: str = "", state: str = "") -> list[DeviceSummary]:
         """Every matching device, sorted by id."""
         found = [s for part in await self._all("summaries", fleet, state) for s in part]
         return sorted(found, key=lambda s: s.id)
 
-    async def changes_since(self, cursors: list[int]) -> tuple[list[int], list[operator_pb2.DeviceSummary]]:
+    async def changes_since(self, cursors: list[int]) -> tuple[list[int], list[DeviceSummary]]:
         """Per-shard revisions now and the devices changed after `cursors` (one per shard)."""
         results = await asyncio.gather(
             *(h.call("changes_since", c) for h, c in zip(self._handles, cursors, strict=True))
         )
         return [r[0] for r in results], [s for r in results for s in r[1]]
 
-    async def detail(self, device_id: str) -> operator_pb2.DeviceDetail | None:
+    async def detail(self, device_id: str) -> DeviceDetail | None:
         """One device in full, or None."""
-        result: operator_pb2.DeviceDetail | None = await self._handle(device_id).call("detail", device_id)
+        result: DeviceDetail | None = await self._handle(device_id).call("detail", device_id)
         return result
 
     async def act(self, method: str, device_id: str, *args: Any) -> tuple[ActionResult, ShardOutput]:

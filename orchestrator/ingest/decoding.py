@@ -1,4 +1,4 @@
-"""Turn a received MQTT message into a typed inbound record, or a rejection with a reason. Pure.
+"""Turn a received MQTT message into a domain `Inbound`, or a rejection with a reason. Pure.
 
 Everything a device can send arrives here first; nothing it sends may stop ingest, so every
 failure becomes a `Rejected` with a bounded reason (used as a metric label).
@@ -14,27 +14,25 @@ from typing import Literal
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from orchestrator.domain.messages import (
+    Birth,
+    Capabilities,
+    Death,
+    DevicePlan,
+    Inbound,
+    LinkSample,
+    Power,
+    TelemetryReport,
+)
 from protos import PROTOCOL_VERSION
 from protos.topics import DeviceTopic, InvalidTopic, OrchestratorTopic, parse_topic
 from protos.v1 import control_pb2
 
-__all__ = ["Inbound", "RejectReason", "Rejected", "decode"]
+__all__ = ["Inbound", "RejectReason", "Rejected", "decode", "device_plan"]
 
 RejectReason = Literal[
     "undecodable", "wrong_topic", "oversized", "unknown_version", "unexpected_kind", "non_finite"
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """A decoded birth, telemetry or death of one device, with when it was received."""
-
-    kind: Literal["birth", "state", "death"]
-    fleet: str
-    device: str
-    message: control_pb2.DeviceBirth | control_pb2.Telemetry | control_pb2.DeviceDeath
-    received_s: float
-    retained: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,4 +126,69 @@ def decode(
     bad = _first_non_finite(message)
     if bad is not None:
         return Rejected("non_finite", topic, f"{bad} is NaN or infinite; send finite numbers")
-    return Inbound(parsed.kind, parsed.fleet, parsed.device, message, received_s, retained)
+    return Inbound(parsed.kind, parsed.fleet, parsed.device, _domain(message), received_s, retained)
+
+
+def device_plan(update: control_pb2.PlanUpdate) -> DevicePlan:
+    """A PlanUpdate (sent, or held by a device) as a domain value."""
+    return DevicePlan(
+        model=update.model,
+        version=update.version,
+        layers=tuple(update.layers),
+        tiers=tuple(update.tiers),
+        predicted_latency_ms=update.predicted_latency_ms,
+        predicted_cost_usd=update.predicted_cost_usd,
+        predicted_energy_j=update.predicted_energy_j,
+        reason=update.reason,
+        fallback_ladder=tuple(update.fallback_ladder),
+        pinned=update.pinned,
+    )
+
+
+def _capabilities(caps: control_pb2.Capabilities) -> Capabilities:
+    power = caps.power
+    return Capabilities(
+        arch=caps.arch,
+        cpu_count=caps.cpu_count,
+        memory_bytes=caps.memory_bytes,
+        os=caps.os,
+        accelerators=tuple(caps.accelerators),
+        execution_providers=tuple(caps.execution_providers),
+        power=Power(power.has_battery, power.battery_percent, power.on_ac)
+        if caps.HasField("power")
+        else None,
+        device_class=caps.device_class,
+        speed_factor=caps.speed_factor,
+    )
+
+
+def _domain(
+    message: control_pb2.DeviceBirth | control_pb2.Telemetry | control_pb2.DeviceDeath,
+) -> Birth | TelemetryReport | Death:
+    if isinstance(message, control_pb2.Telemetry):
+        return TelemetryReport(
+            bd_seq=message.bd_seq,
+            seq=message.seq,
+            historical=message.historical,
+            links={
+                link.target: LinkSample(
+                    link.rtt_ms, link.uplink_mbps, link.downlink_mbps, link.loss, link.link_type
+                )
+                for link in message.links
+            },
+            link_changed=any(link.changed for link in message.links),
+            cpu_percent=message.cpu_percent,
+            battery_percent=message.battery_percent,
+            on_ac=message.on_ac,
+            measured_p50_ms={name: s.p50_ms for name, s in message.inference.items() if s.count},
+        )
+    if isinstance(message, control_pb2.DeviceBirth):
+        return Birth(
+            bd_seq=message.bd_seq,
+            site=message.site,
+            agent_version=message.agent_version,
+            capabilities=_capabilities(message.capabilities),
+            models=tuple(m.name for m in message.models),
+            plans=tuple(device_plan(p) for p in message.plans),
+        )
+    return Death(message.bd_seq)

@@ -37,6 +37,7 @@ def _figures(
     return price_usage(scn, usage, inverse, m, bw, rtt)
 
 
+# Over 60 lines: one certification pass over the batch whose steps share the per-device arrays.
 def certified_plans(
     scn: Scenario, m: int, bw: LinkArrays, rtt: LinkArrays, current: FloatArray
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:

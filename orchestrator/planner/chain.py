@@ -153,6 +153,8 @@ def _static(scn: Scenario) -> _Static:
     return static
 
 
+# Over 60 lines: the recursion's three kinds of state are updated together per layer; split, the same tables
+# would be passed around.
 def run_dp(scn: Scenario, price: FloatArray) -> tuple[int, ...]:
     """The optimal chain assignment under per-basis `price` (the objective's column), by the run recursion.
 
@@ -286,6 +288,7 @@ def chain_graph(scn: Scenario) -> ChainGraph:
     return graph
 
 
+# Over 60 lines: the run graph is built layer by layer with every kind of arc side by side on one builder.
 def _build(scn: Scenario) -> ChainGraph:
     n = len(scn.layers)
     b = _Builder(scn)

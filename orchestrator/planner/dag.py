@@ -35,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 class DagProgram:
     """The MILP's structure (variables' usage and rows); links and prices only re-weight it."""
 
+    # Over 60 lines: every row of the MILP is assembled here, so the constraints can be read together.
     def __init__(self, scn: Scenario) -> None:
         self.n = len(scn.layers)
         self.usage_rows: list[tuple[int, int, float]] = []

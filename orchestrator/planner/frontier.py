@@ -25,6 +25,7 @@ MAX_STATES = 2000
 State = tuple[tuple[int, ...], int]
 
 
+# Over 60 lines: one vectorised recursion over the DAG's frontier states; its phases share the state arrays.
 def frontier_paths(scn: Scenario, price: FloatArray, link_price: FloatArray) -> npt.NDArray[np.int8] | None:
     """Per device, the DAG assignment minimising `usage @ price` with link rows priced per device by
     `link_price` (12, devices); tier indices (devices, layers), or None when the state space is too big."""
@@ -105,6 +106,7 @@ def frontier_paths(scn: Scenario, price: FloatArray, link_price: FloatArray) -> 
     return tiers
 
 
+# Over 60 lines: kept step for step parallel to frontier_paths, in plain floats.
 def frontier_plan(scn: Scenario, price: FloatArray) -> tuple[int, ...] | None:
     """The same recursion for one plan, in plain floats (numpy per state costs more than it saves here):
     the assignment minimising `usage @ price` (full basis prices), or None when the state space is too big."""

@@ -54,6 +54,7 @@ def _walk(graph: ChainGraph, out: list[list[int]], weights: FloatArray, rest: Fl
     return arcs
 
 
+# Over 60 lines: set-up and result extraction around _label_search over the same graph arrays.
 def constrained_labels(
     graph: ChainGraph,
     objective: FloatArray,
@@ -127,6 +128,8 @@ def constrained_labels(
     return tuple(tiers)
 
 
+# Over 60 lines: the label-setting inner loop stays in one frame: a call per label would cost more than it
+# reads.
 def _label_search(
     graph: ChainGraph,
     into: list[list[int]],

@@ -322,6 +322,7 @@ def _check_finite(scn: Scenario) -> None:
         )
 
 
+# Over 60 lines: each section of the document is checked in document order: one place to read the format.
 def parse_scenario(doc: Mapping[str, Any]) -> Scenario:
     """Validate a `continuum.scenario/v1` document (a loaded JSON/YAML mapping) into a frozen Scenario.
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.fleet.records import DeviceRecord, LinkSample, PlanState
+from orchestrator.domain.messages import DevicePlan, LinkSample
+from orchestrator.fleet.records import DeviceRecord, PlanState
 from orchestrator.planner import Scenario, ScenarioError, evaluate, evaluate_fleet, parse_scenario, plan_fleet
 from orchestrator.replanning.hysteresis import HysteresisPolicy
 from orchestrator.replanning.replanner import PlanContext, ReplanDecision
-from protos.v1 import control_pb2
 
 __all__ = ["FleetReplanner"]
 
@@ -151,6 +151,8 @@ class FleetReplanner:
     def _value(self, latency: float, cost: float, energy: float) -> float:
         return {"latency": latency, "cost": cost, "energy": energy}[self._objective]
 
+    # Over 60 lines: the hysteresis ladder for one group (first plan, unchanged, infeasible, kept, pending,
+    # switch) reads in order over the group's shared arrays.
     def _replan_group(
         self, scenario: Scenario, mode: str, members: Sequence[tuple[DeviceRecord, str]], now_s: float
     ) -> list[ReplanDecision]:
@@ -321,14 +323,16 @@ class FleetReplanner:
             plan.transfer_ms = dict(figures.breakdown.get("transfer_ms", {}))
 
     @staticmethod
-    def update(plan: PlanState, model: str, mode: str) -> control_pb2.PlanUpdate:
-        """The PlanUpdate command body for a plan."""
-        ladder = {"device": ["device"], "no_edge": ["cloud", "device"]}.get(mode, ["cloud", "edge", "device"])
-        return control_pb2.PlanUpdate(
+    def update(plan: PlanState, model: str, mode: str) -> DevicePlan:
+        """The plan to send the device (a PlanUpdate's body) for a PlanState."""
+        ladder = {"device": ("device",), "no_edge": ("cloud", "device")}.get(
+            mode, ("cloud", "edge", "device")
+        )
+        return DevicePlan(
             model=model,
             version=plan.version,
-            layers=list(plan.layers),
-            tiers=list(plan.tiers),
+            layers=plan.layers,
+            tiers=plan.tiers,
             predicted_latency_ms=plan.latency_ms,
             predicted_cost_usd=plan.cost_usd,
             predicted_energy_j=plan.energy_j,

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from orchestrator.fleet.records import DeviceRecord, LinkSample, PlanState
-from protos.v1 import control_pb2
+from orchestrator.domain.messages import DevicePlan, LinkSample
+from orchestrator.fleet.records import DeviceRecord, PlanState
 
 __all__ = ["PlanContext", "ReplanDecision", "Replanner"]
 
@@ -26,13 +26,13 @@ class PlanContext:
 
 @dataclass(frozen=True, slots=True)
 class ReplanDecision:
-    """One (device, model) decision: its message for the log and the PlanUpdate to publish, if any."""
+    """One (device, model) decision: its message for the log and the plan to publish, if any."""
 
     record: DeviceRecord
     model: str
     switched: bool
     message: str
-    publish: control_pb2.PlanUpdate | None
+    publish: DevicePlan | None
 
 
 class Replanner(Protocol):
@@ -54,8 +54,8 @@ class Replanner(Protocol):
         """Fill the plans' time breakdowns (on demand: costly)."""
         ...
 
-    def update(self, plan: PlanState, model: str, mode: str) -> control_pb2.PlanUpdate:
-        """The PlanUpdate command body for a plan ("device", "no_edge" or "all" tiers allowed)."""
+    def update(self, plan: PlanState, model: str, mode: str) -> DevicePlan:
+        """The plan to send the device for a PlanState ("device", "no_edge" or "all" tiers allowed)."""
         ...
 
     def pin(

@@ -38,7 +38,12 @@ def test_decode_returns_inbound_rejected_or_none_for_any_input(
     if isinstance(result, Rejected):
         assert result.reason in REASONS
     if isinstance(result, Inbound):
-        assert result.message.protocol_version == PROTOCOL_VERSION
+        sent = {
+            "birth": control_pb2.DeviceBirth,
+            "state": control_pb2.Telemetry,
+            "death": control_pb2.DeviceDeath,
+        }
+        assert sent[result.kind].FromString(payload).protocol_version == PROTOCOL_VERSION
         assert topic == f"continuum/v1/{result.fleet}/{result.device}/{result.kind}"
 
 

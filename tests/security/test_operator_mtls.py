@@ -48,7 +48,7 @@ async def server(pki: Pki) -> AsyncIterator[OperatorServer]:
     controls: Any = ShardControls()
     controls.shard.apply([birth("mtls-1"), birth("mtls-2")], 0.0)
     running = OperatorServer(
-        OperatorService(controls, TokenCheck([], [])),
+        OperatorService(controls.fleet, controls.events, controls, controls, TokenCheck([], [])),
         "127.0.0.1",
         0,
         str(pki.server_cert),
@@ -106,7 +106,10 @@ def test_client_ca_without_a_server_pair_is_refused(pki: Pki) -> None:
     try:
         with pytest.raises(ValueError, match="tls_cert"):
             OperatorServer(
-                OperatorService(controls, TokenCheck([], [])), "127.0.0.1", 0, tls_client_ca=str(pki.ca)
+                OperatorService(controls.fleet, controls.events, controls, controls, TokenCheck([], [])),
+                "127.0.0.1",
+                0,
+                tls_client_ca=str(pki.ca),
             )
     finally:
         controls.events.close()

@@ -6,11 +6,11 @@ behind it answer every action with a fixed result.
 
 from __future__ import annotations
 
+from orchestrator.domain.views import TierView
 from orchestrator.events.store import EventStore
 from orchestrator.fleet.sessions import SessionPolicy
 from orchestrator.fleet.shard import ActionResult, FleetShard
 from orchestrator.fleet.sharding import LocalHandle, ShardedFleet
-from protos.v1 import operator_pb2
 
 
 class ShardControls:
@@ -30,5 +30,5 @@ class ShardControls:
     async def drain_site(self, site: str, drained: bool) -> ActionResult:
         return ActionResult("not_found", site)
 
-    def tiers(self) -> list[operator_pb2.TierView]:
+    def tiers(self) -> list[TierView]:
         return []

@@ -52,7 +52,11 @@ async def test_tls_clients_that_trust_the_certificate_are_served(tmp_path: Path)
     controls: Any = ShardControls()
     controls.shard.apply([birth("tls-1")], 0.0)
     server = OperatorServer(
-        OperatorService(controls, TokenCheck([], [])), "127.0.0.1", 0, str(cert), str(key)
+        OperatorService(controls.fleet, controls.events, controls, controls, TokenCheck([], [])),
+        "127.0.0.1",
+        0,
+        str(cert),
+        str(key),
     )
     await server.start()
     try:

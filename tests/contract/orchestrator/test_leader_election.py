@@ -173,7 +173,7 @@ async def test_only_the_leader_publishes_and_the_standby_takes_over(
         assert device.states[-1].online
         assert [s.instance for s in device.states if not s.online] == ["replica-a"]
 
-        result = await b.act("pin", DEVICE, "tiny", ["edge", "edge"], True)
+        result = await b.controls.act("pin", DEVICE, "tiny", ["edge", "edge"], True)
         assert result.status == "ok", result.message
         await until(lambda: len(device.plans) == 2, "the new leader's PlanUpdate reaches the device")
         assert b.stats.commands.get("plan_update", 0) == 1

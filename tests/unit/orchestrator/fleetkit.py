@@ -1,15 +1,21 @@
-"""Builders for shard tests: protobuf inputs, a tiny two-layer model, decoded commands."""
+"""Builders for shard tests: protobuf inputs decoded as ingest does, a tiny two-layer model, commands."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from google.protobuf.message import Message
+
+from orchestrator.domain.messages import Inbound
 from orchestrator.fleet.records import Outbound, ShardOutput
 from orchestrator.fleet.sessions import SessionPolicy
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.fleet.spec import ShardSpec, build_shard
-from orchestrator.ingest.decoding import Inbound
+from orchestrator.ingest.decoding import decode
+from orchestrator.mqtt.encoding import encode_command
 from protos import PROTOCOL_VERSION
+from protos.topics import device_topic
 from protos.v1 import control_pb2
 
 FLEET = "f1"
@@ -64,10 +70,22 @@ def shard(**spec: Any) -> FleetShard:
     return build_shard(ShardSpec(**values))
 
 
+def _inbound(kind: str, device: str, message: Message, now: float, retained: bool = False) -> Inbound:
+    """`message` as ingest hands it to a shard."""
+    result = decode(device_topic(FLEET, device, kind), message.SerializeToString(), now, 1 << 20, retained)
+    assert isinstance(result, Inbound), result
+    return result
+
+
 def birth(
-    device: str, bd_seq: int = 1, now: float = 0.0, site: str = "s1", retained: bool = False
+    device: str,
+    bd_seq: int = 1,
+    now: float = 0.0,
+    site: str = "s1",
+    retained: bool = False,
+    plans: Sequence[control_pb2.PlanUpdate] = (),
 ) -> Inbound:
-    """A birth of `device` holding the tiny model."""
+    """A birth of `device` holding the tiny model (and `plans`)."""
     message = control_pb2.DeviceBirth(
         protocol_version=PROTOCOL_VERSION,
         device_id=device,
@@ -76,8 +94,9 @@ def birth(
         site=site,
         capabilities=control_pb2.Capabilities(arch="aarch64", cpu_count=4, speed_factor=1.0),
         models=[control_pb2.ModelInfo(name="tiny")],
+        plans=list(plans),
     )
-    return Inbound("birth", FLEET, device, message, now, retained)
+    return _inbound("birth", device, message, now, retained)
 
 
 def telemetry(device: str, seq: int, mbps: float, now: float, bd_seq: int = 1) -> Inbound:
@@ -89,13 +108,13 @@ def telemetry(device: str, seq: int, mbps: float, now: float, bd_seq: int = 1) -
         timestamp_ms=int(now * 1000),
         links=[control_pb2.LinkEstimate(target="edge", rtt_ms=10.0, uplink_mbps=mbps, downlink_mbps=mbps)],
     )
-    return Inbound("state", FLEET, device, message, now)
+    return _inbound("state", device, message, now)
 
 
 def death(device: str, bd_seq: int, now: float) -> Inbound:
     """A death (last will) of `device`."""
     message = control_pb2.DeviceDeath(protocol_version=PROTOCOL_VERSION, bd_seq=bd_seq, reason="will")
-    return Inbound("death", FLEET, device, message, now)
+    return _inbound("death", device, message, now)
 
 
 def commands(out: ShardOutput, kind: str | None = None) -> list[control_pb2.Command]:
@@ -104,7 +123,7 @@ def commands(out: ShardOutput, kind: str | None = None) -> list[control_pb2.Comm
     for outbound in out.commands:
         assert isinstance(outbound, Outbound)
         command = control_pb2.Command()
-        command.ParseFromString(outbound.payload)
+        command.ParseFromString(encode_command(outbound.command))
         if kind is None or command.WhichOneof("body") == kind:
             decoded.append(command)
     return decoded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orchestrator.domain.messages import Birth
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import FleetShard
 from orchestrator.replanning.replanner import PlanContext
@@ -156,9 +157,8 @@ def test_changes_since_reports_only_devices_touched_after_a_revision() -> None:
 def test_a_plan_the_device_holds_is_adopted_so_new_versions_are_newer() -> None:
     s = shard()
     held = control_pb2.PlanUpdate(model="tiny", version=7, layers=["l1", "l2"], tiers=["edge", "edge"])
-    born = birth("d1")
-    assert isinstance(born.message, control_pb2.DeviceBirth)
-    born.message.plans.append(held)
+    born = birth("d1", plans=[held])
+    assert isinstance(born.message, Birth)
     sent = plans(s.apply([born], 0.0))
     for seq in range(2):
         sent += plans(s.apply([telemetry("d1", seq, SLOW, 1.0 + seq)], 1.0 + seq))
