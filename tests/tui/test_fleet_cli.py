@@ -11,6 +11,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,27 @@ def test_every_action_prints_what_it_printed_before(server: RecordedServer) -> N
     for case in CASES:
         assert _canonical(str(got[case].pop("stdout"))) == _canonical(expected[case].pop("stdout")), case
         assert got[case] == expected[case], case
+
+
+_WITHOUT_TEXTUAL = """
+import sys
+sys.modules["textual"] = None  # as where the tui extra is not installed: any import of it fails
+from tui import operator_values
+from continuum_cli.main import main
+from protos.v1 import operator_pb2
+device = operator_values.device_summary(operator_pb2.DeviceSummary(id="d", battery_percent=-1))
+assert device["battery_percent"] is None
+status = main(["fleet", "ls", "--target", "127.0.0.1:1", "--timeout", "2"])
+loaded = sorted(m for m, module in sys.modules.items() if module and m.startswith(("textual", "tui")))
+print(status, loaded)
+"""
+
+
+def test_the_fleet_command_and_its_converter_need_no_textual() -> None:
+    """`continuum fleet` shares the console's converter but must run where textual is not installed."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TEXTUAL], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1 ['tui', 'tui.operator_values']", done.stdout
+    assert "no orchestrator answers at 127.0.0.1:1" in done.stderr
