@@ -20,6 +20,42 @@ Call = Callable[[Any, float, list[tuple[str, str]]], Any]
 """One operator RPC: (stub, timeout, metadata) -> its reply."""
 
 
+def _add_action(
+    actions: argparse._SubParsersAction[Any], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    """One action's parser with the flags every action shares (where, how, as whom)."""
+    sub: argparse.ArgumentParser = actions.add_parser(name, help=help_text)
+    sub.add_argument(
+        "--target",
+        default=os.environ.get("CONTINUUM_TARGET", "127.0.0.1:50051"),
+        help="orchestrator gRPC HOST:PORT (default $CONTINUUM_TARGET or 127.0.0.1:50051)",
+    )
+    sub.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_argument(
+        "--token",
+        default=os.environ.get("CONTINUUM_TOKEN", ""),
+        help="operator token for actions (default $CONTINUUM_TOKEN)",
+    )
+    sub.add_argument("--timeout", type=float, default=5.0, help="deadline of the call in seconds")
+    sub.add_argument(
+        "--tls-ca",
+        "--ca",
+        default="",
+        metavar="FILE",
+        help="CA bundle that signed the orchestrator's certificate: connect with TLS",
+    )
+    sub.add_argument(
+        "--tls-cert",
+        "--cert",
+        default="",
+        metavar="FILE",
+        help="client certificate (PEM) for an orchestrator that requires mutual TLS; needs --key",
+    )
+    sub.add_argument("--tls-key", "--key", default="", metavar="FILE", help="private key (PEM) of --cert")
+    sub.set_defaults(handler=run)
+    return sub
+
+
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `fleet` with its actions."""
     parser = subparsers.add_parser(
@@ -28,36 +64,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = actions.add_parser(name, help=help_text)
-        sub.add_argument(
-            "--target",
-            default=os.environ.get("CONTINUUM_TARGET", "127.0.0.1:50051"),
-            help="orchestrator gRPC HOST:PORT (default $CONTINUUM_TARGET or 127.0.0.1:50051)",
-        )
-        sub.add_argument("--json", action="store_true", help="print JSON")
-        sub.add_argument(
-            "--token",
-            default=os.environ.get("CONTINUUM_TOKEN", ""),
-            help="operator token for actions (default $CONTINUUM_TOKEN)",
-        )
-        sub.add_argument("--timeout", type=float, default=5.0, help="deadline of the call in seconds")
-        sub.add_argument(
-            "--tls-ca",
-            "--ca",
-            default="",
-            metavar="FILE",
-            help="CA bundle that signed the orchestrator's certificate: connect with TLS",
-        )
-        sub.add_argument(
-            "--tls-cert",
-            "--cert",
-            default="",
-            metavar="FILE",
-            help="client certificate (PEM) for an orchestrator that requires mutual TLS; needs --key",
-        )
-        sub.add_argument("--tls-key", "--key", default="", metavar="FILE", help="private key (PEM) of --cert")
-        sub.set_defaults(handler=run)
-        return sub
+        return _add_action(actions, name, help_text)
 
     ls = action("ls", "list devices")
     ls.add_argument("--fleet", default="", help="only this fleet")
