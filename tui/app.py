@@ -2,6 +2,10 @@
 
 The fleet watch stream is consumed in one exclusive worker that buffers changes; a timer applies the buffer
 once per refresh cycle, so a burst of 10k updates costs one sort and one redraw of the visible rows.
+
+Attributes down, messages up: the app builds every screen with a `ScreenContext` (the fleet index, the
+client's reads, the clock, ...) and handles what the screens and the palette post (`ActionRequested`,
+`DeviceRequested`): the confirmation, the read-only refusal and the call are the app's alone.
 """
 
 from __future__ import annotations
@@ -10,13 +14,12 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
-from textual.screen import Screen
 
 from tui.actions import ACTION_NAMES, OperatorAction
 from tui.backoff import Backoff
@@ -25,8 +28,9 @@ from tui.commands import OperatorCommands
 from tui.connection import ConnectionState
 from tui.errors import NotAllowed, NotAuthenticated, OperatorError
 from tui.fleet_index import FleetIndex
+from tui.messages import ActionRequested, DeviceRequested
 from tui.models import FleetUpdate
-from tui.screens.base import OperatorScreen
+from tui.screens.base import OperatorScreen, ScreenContext
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.device import DeviceScreen
 from tui.screens.events import EventsScreen
@@ -44,11 +48,6 @@ class ContinuumApp(App[None]):
     TITLE = "Continuum"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {OperatorCommands}
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        "fleet": FleetScreen,
-        "tiers": TiersScreen,
-        "events": EventsScreen,
-    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
@@ -72,6 +71,11 @@ class ContinuumApp(App[None]):
         self.generation = 0
         """Counts fleet snapshots applied: a change means a (re)connection, perhaps to a restarted
         orchestrator whose event ids start again, so screens that page by id start over."""
+        self._shared_context: ScreenContext | None = None
+        # Modes are built on first show, after mount: their context holds the client, made on the loop.
+        self.add_mode("fleet", lambda: FleetScreen(self.screen_context))
+        self.add_mode("tiers", lambda: TiersScreen(self.screen_context))
+        self.add_mode("events", lambda: EventsScreen(self.screen_context))
 
     @property
     def client(self) -> OperatorClient:
@@ -87,6 +91,21 @@ class ContinuumApp(App[None]):
                 tls_key=self.settings.tls_key,
             )
         return self._client
+
+    @property
+    def screen_context(self) -> ScreenContext:
+        """What every screen is given when built: the index, the client's reads, the clock, the settings."""
+        if self._shared_context is None:
+            self._shared_context = ScreenContext(
+                fleet=self.index,
+                reads=self.client,
+                connection=lambda: self.connection,
+                generation=lambda: self.generation,
+                clock_ms=self.clock_ms,
+                read_only=self.settings.read_only,
+                poll_interval_s=self.settings.poll_interval_s,
+            )
+        return self._shared_context
 
     def clock_ms(self) -> int:
         """Now in unix milliseconds (injected clock, frozen in snapshot tests)."""
@@ -176,11 +195,11 @@ class ContinuumApp(App[None]):
             return
         await self.switch_mode(mode)
 
-    def open_device(self, device_id: str) -> None:
-        """Push the device screen for this device."""
+    def on_device_requested(self, message: DeviceRequested) -> None:
+        """Push the device screen for this device (over the fleet)."""
         if self.current_mode != "fleet":
             self.switch_mode("fleet")
-        self.push_screen(DeviceScreen(device_id))
+        self.push_screen(DeviceScreen(self.screen_context, message.device_id))
 
     def action_help(self) -> None:
         """Show the key bindings of the current screen and of the app."""
@@ -212,8 +231,9 @@ class ContinuumApp(App[None]):
             sections[0][1].extend([("enter / click", "open the device"), ("↑ ↓ pgup pgdn home end", "move")])
         self.push_screen(HelpScreen("Key bindings" + (" (read-only)" if read_only else ""), sections))
 
-    def request_action(self, action: OperatorAction) -> None:
+    def on_action_requested(self, message: ActionRequested) -> None:
         """Confirm, then perform an operator action and notify the outcome (refused in read-only mode)."""
+        action = message.action
         if self.settings.read_only:
             self.notify("Read-only console: actions are disabled.", severity="warning")
             return

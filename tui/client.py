@@ -1,7 +1,8 @@
 """The one module that owns gRPC: an async client of the orchestrator's Operator service.
 
-Every call converts its answer to frozen view models (`tui.models`) and every `grpc.RpcError` to an
-`OperatorError` naming what to do next, so the rest of the TUI never touches gRPC.
+Every call reads its answer into plain values (`tui.operator_values`, the reading `continuum fleet` shares)
+and turns those into frozen view models (`tui.convert`); every `grpc.RpcError` becomes an `OperatorError`
+naming what to do next, so the rest of the TUI never touches gRPC.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import grpc.aio
 
 from protos.v1 import operator_pb2, operator_pb2_grpc
 from tui import convert
+from tui import operator_values as values
 from tui.errors import Disconnected, NotAllowed, NotAuthenticated, OperatorError, RequestFailed
 from tui.models import ActionResult, DeviceDetail, DeviceRow, EventInfo, FleetUpdate, TierRow
 
@@ -96,20 +98,20 @@ class OperatorClient:
         """Every device (optionally of one fleet / state), as table rows."""
         request = operator_pb2.ListDevicesRequest(fleet=fleet, state=state)
         reply = await self._call(lambda: self._stub.ListDevices(request, timeout=self._timeout_s))
-        return [convert.device_row(d) for d in reply.devices]
+        return [convert.device_row(values.device_summary(d)) for d in reply.devices]
 
     async def get_device(self, device_id: str) -> DeviceDetail:
         """One device with capabilities, links, plans with alternatives and its recent events."""
         request = operator_pb2.GetDeviceRequest(device_id=device_id)
         reply = await self._call(lambda: self._stub.GetDevice(request, timeout=self._timeout_s))
-        return convert.device_detail(reply)
+        return convert.device_detail(values.device_detail(reply))
 
     async def watch_fleet(self) -> AsyncIterator[FleetUpdate]:
         """The fleet watch: every device as an upsert, then changes; raises OperatorError on a drop."""
         call = self._stub.WatchFleet(operator_pb2.WatchFleetRequest())
         try:
             async for change in call:
-                yield convert.fleet_update(change)
+                yield convert.fleet_update(values.fleet_change(change))
         except grpc.RpcError as error:
             raise _translate(error, self.target) from None
         finally:
@@ -120,7 +122,7 @@ class OperatorClient:
         """Edge sites and the cloud with their load and cost."""
         request = operator_pb2.ListTiersRequest()
         reply = await self._call(lambda: self._stub.ListTiers(request, timeout=self._timeout_s))
-        return [convert.tier_row(t) for t in reply.tiers]
+        return [convert.tier_row(values.tier_view(t)) for t in reply.tiers]
 
     async def list_events(
         self, device_id: str = "", kind: str = "", after_id: int = 0, limit: int = 0
@@ -130,10 +132,10 @@ class OperatorClient:
             device_id=device_id, kind=kind, after_id=after_id, limit=limit
         )
         reply = await self._call(lambda: self._stub.ListEvents(request, timeout=self._timeout_s))
-        return [convert.event_info(e) for e in reply.events]
+        return [convert.event_info(values.event(e)) for e in reply.events]
 
     async def _act(self, call: Callable[[], Awaitable[operator_pb2.ActionResponse]]) -> ActionResult:
-        return convert.action_result(await self._call(call))
+        return convert.action_result(values.action_response(await self._call(call)))
 
     async def pin_plan(self, device_id: str, model: str, tiers: tuple[str, ...] = ()) -> ActionResult:
         """Pin a plan: the given per-layer tiers, or the current plan when `tiers` is empty."""

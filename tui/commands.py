@@ -1,18 +1,19 @@
 """The command palette provider: every operator action that fits the current screen, navigation, and
-"open device" for devices whose id matches what was typed."""
+"open device" for devices whose id matches what was typed.
+
+Textual builds providers itself, so this one reads what it needs from the screen under the palette (its
+`ScreenContext` and `context_actions()`) and asks the app by message, as the screens do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.messages import ActionRequested, DeviceRequested
 from tui.screens.base import OperatorScreen
-
-if TYPE_CHECKING:
-    from tui.app import ContinuumApp
 
 __all__ = ["OperatorCommands"]
 
@@ -22,25 +23,20 @@ _MAX_DEVICE_HITS = 20
 class OperatorCommands(Provider):
     """Actions (hidden in read-only mode), screens, and devices by id."""
 
-    @property
-    def console(self) -> ContinuumApp:
-        """The app, typed."""
-        from tui.app import ContinuumApp
-
-        return cast(ContinuumApp, self.app)
-
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        console = self.console
+        app = self.app
         found: list[tuple[str, Callable[[], object], str]] = [
-            ("Show fleet", partial(console.action_show, "fleet"), "the live fleet table"),
-            ("Show tiers", partial(console.action_show, "tiers"), "edge sites and cloud"),
-            ("Show events", partial(console.action_show, "events"), "births, deaths, replans"),
-            ("Show key bindings", console.action_help, "every key of this screen"),
+            ("Show fleet", partial(app.run_action, "show('fleet')"), "the live fleet table"),
+            ("Show tiers", partial(app.run_action, "show('tiers')"), "edge sites and cloud"),
+            ("Show events", partial(app.run_action, "show('events')"), "births, deaths, replans"),
+            ("Show key bindings", partial(app.run_action, "help"), "every key of this screen"),
         ]
         screen = self.screen
-        if isinstance(screen, OperatorScreen) and not console.settings.read_only:
+        if isinstance(screen, OperatorScreen) and not screen.context.read_only:
             for action in screen.context_actions():
-                found.append((action.title, partial(console.request_action, action), action.question))
+                found.append(
+                    (action.title, partial(app.post_message, ActionRequested(action)), action.question)
+                )
         return found
 
     async def discover(self) -> Hits:
@@ -56,15 +52,15 @@ class OperatorCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
         needle = query.strip().lower().removeprefix("open").strip().removeprefix("device").strip()
-        if len(needle) < 2:
+        screen = self.screen
+        if len(needle) < 2 or not isinstance(screen, OperatorScreen):
             return
         shown = 0
-        for row in self.console.index.view():
+        for row in screen.context.fleet.view():
             if needle in row.id.lower():
                 title = f"Open device {row.id}"
-                yield Hit(
-                    0.5, matcher.highlight(title), partial(self.console.open_device, row.id), help=row.state
-                )
+                open_it = partial(self.app.post_message, DeviceRequested(row.id))
+                yield Hit(0.5, matcher.highlight(title), open_it, help=row.state)
                 shown += 1
                 if shown >= _MAX_DEVICE_HITS:
                     return

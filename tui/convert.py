@@ -1,8 +1,12 @@
-"""Protobuf -> view model conversion. Pure; the only tui module besides the client that reads protos."""
+"""Plain operator values -> the console's frozen view models. Pure.
+
+Where the console's presentation differs from the wire, it is decided here: an empty state or link type
+shows as "unknown", an unmeasured latency (0) as None, plans are ordered by model name (so the fleet
+table's plan column always shows the same model).
+"""
 
 from __future__ import annotations
 
-from protos.v1 import control_pb2, operator_pb2
 from tui.models import (
     ActionResult,
     AlternativeInfo,
@@ -16,6 +20,17 @@ from tui.models import (
     PlanInfo,
     TierRow,
 )
+from tui.operator_values import (
+    ActionValues,
+    CapabilitiesValues,
+    DeviceDetailValues,
+    DeviceSummaryValues,
+    EventValues,
+    FiguresValues,
+    FleetChangeValues,
+    PlanValues,
+    TierValues,
+)
 
 __all__ = [
     "action_result",
@@ -28,125 +43,118 @@ __all__ = [
 ]
 
 
-def _figures(msg: operator_pb2.Figures) -> FigureSet:
-    return FigureSet(latency_ms=msg.latency_ms, cost_usd=msg.cost_usd, energy_j=msg.device_energy_j)
+def _figures(values: FiguresValues) -> FigureSet:
+    return FigureSet(
+        latency_ms=values["latency_ms"], cost_usd=values["cost_usd"], energy_j=values["device_energy_j"]
+    )
 
 
-def plan_info(msg: operator_pb2.PlanView) -> PlanInfo:
-    """A PlanView as a frozen PlanInfo; a measured latency of 0 means nothing measured yet (None)."""
+def _by_model(plans: list[PlanValues]) -> tuple[PlanInfo, ...]:
+    return tuple(plan_info(p) for p in sorted(plans, key=lambda p: p["model"]))
+
+
+def plan_info(values: PlanValues) -> PlanInfo:
+    """A plan as a frozen PlanInfo; a measured latency of 0 means nothing measured yet (None)."""
+    measured = values["measured_latency_ms"]
     return PlanInfo(
-        model=msg.model,
-        version=msg.version,
-        layers=tuple(msg.layers),
-        tiers=tuple(msg.tiers),
-        predicted=_figures(msg.predicted),
-        compute_ms=dict(msg.compute_ms),
-        transfer_ms=dict(msg.transfer_ms),
+        model=values["model"],
+        version=values["version"],
+        layers=tuple(values["layers"]),
+        tiers=tuple(values["tiers"]),
+        predicted=_figures(values["predicted"]),
+        compute_ms=values["compute_ms"],
+        transfer_ms=values["transfer_ms"],
         alternatives=tuple(
             AlternativeInfo(
-                name=alt.name, figures=_figures(alt.figures), tiers=tuple(alt.tiers), feasible=alt.feasible
+                name=alt["name"],
+                figures=_figures(alt["figures"]),
+                tiers=tuple(alt["tiers"]),
+                feasible=alt["feasible"],
             )
-            for alt in msg.alternatives
+            for alt in values["alternatives"]
         ),
-        reason=msg.reason,
-        pinned=msg.pinned,
-        measured_latency_ms=msg.measured_latency_ms if msg.measured_latency_ms > 0 else None,
-        decided_unix_ms=msg.decided_unix_ms,
-        objective=msg.objective,
+        reason=values["reason"],
+        pinned=values["pinned"],
+        measured_latency_ms=measured if measured > 0 else None,
+        decided_unix_ms=values["decided_unix_ms"],
+        objective=values["objective"],
     )
 
 
-def device_row(msg: operator_pb2.DeviceSummary) -> DeviceRow:
-    """A DeviceSummary as a DeviceRow; a negative battery (no battery) becomes None, plans go by model name
-    (so the fleet table's plan column always shows the same model)."""
+def device_row(values: DeviceSummaryValues) -> DeviceRow:
+    """A device summary as a DeviceRow."""
     return DeviceRow(
-        id=msg.id,
-        fleet=msg.fleet,
-        state=msg.state or "unknown",
-        last_seen_unix_ms=msg.last_seen_unix_ms,
-        site=msg.site,
-        link_type=msg.link_type or "unknown",
-        rtt_ms=msg.rtt_ms,
-        uplink_mbps=msg.uplink_mbps,
-        battery_percent=msg.battery_percent if msg.battery_percent >= 0 else None,
-        drained=msg.drained,
-        plans=tuple(plan_info(p) for p in sorted(msg.plans, key=lambda p: p.model)),
-        uplink_history_mbps=tuple(msg.uplink_history_mbps),
-        rtt_history_ms=tuple(msg.rtt_history_ms),
+        id=values["id"],
+        fleet=values["fleet"],
+        state=values["state"] or "unknown",
+        last_seen_unix_ms=values["last_seen_unix_ms"],
+        site=values["site"],
+        link_type=values["link_type"] or "unknown",
+        rtt_ms=values["rtt_ms"],
+        uplink_mbps=values["uplink_mbps"],
+        battery_percent=values["battery_percent"],
+        drained=values["drained"],
+        plans=_by_model(values["plans"]),
+        uplink_history_mbps=tuple(values["uplink_history_mbps"]),
+        rtt_history_ms=tuple(values["rtt_history_ms"]),
     )
 
 
-def _capabilities(msg: control_pb2.Capabilities) -> CapabilitiesInfo:
+def _capabilities(values: CapabilitiesValues) -> CapabilitiesInfo:
     return CapabilitiesInfo(
-        arch=msg.arch,
-        cpu_count=msg.cpu_count,
-        memory_bytes=msg.memory_bytes,
-        os=msg.os,
-        accelerators=tuple(msg.accelerators),
-        execution_providers=tuple(msg.execution_providers),
-        has_battery=msg.power.has_battery,
-        on_ac=msg.power.on_ac,
-        device_class=msg.device_class,
-        speed_factor=msg.speed_factor,
+        arch=values["arch"],
+        cpu_count=values["cpu_count"],
+        memory_bytes=values["memory_bytes"],
+        os=values["os"],
+        accelerators=tuple(values["accelerators"]),
+        execution_providers=tuple(values["execution_providers"]),
+        has_battery=values["has_battery"],
+        on_ac=values["on_ac"],
+        device_class=values["device_class"],
+        speed_factor=values["speed_factor"],
     )
 
 
-def event_info(msg: operator_pb2.Event) -> EventInfo:
-    """An Event as an EventInfo."""
+def event_info(values: EventValues) -> EventInfo:
+    """An event as an EventInfo."""
     return EventInfo(
-        id=msg.id, unix_ms=msg.unix_ms, kind=msg.kind, device_id=msg.device_id, message=msg.message
+        id=values["id"],
+        unix_ms=values["unix_ms"],
+        kind=values["kind"],
+        device_id=values["device_id"],
+        message=values["message"],
     )
 
 
-def device_detail(msg: operator_pb2.DeviceDetail) -> DeviceDetail:
-    """A DeviceDetail message as the device screen's model (plans with their alternatives)."""
+def device_detail(values: DeviceDetailValues) -> DeviceDetail:
+    """A device detail as the device screen's model (plans with their alternatives)."""
     return DeviceDetail(
-        row=device_row(msg.summary),
-        capabilities=_capabilities(msg.capabilities),
-        links=tuple(
-            LinkInfo(
-                target=link.target,
-                rtt_ms=link.rtt_ms,
-                uplink_mbps=link.uplink_mbps,
-                downlink_mbps=link.downlink_mbps,
-                loss=link.loss,
-                link_type=link.link_type,
-            )
-            for link in msg.links
-        ),
-        plans=tuple(plan_info(p) for p in sorted(msg.plans, key=lambda p: p.model)),
-        events=tuple(event_info(e) for e in msg.recent_events),
-        agent_version=msg.agent_version,
-        bd_seq=msg.bd_seq,
+        row=device_row(values["summary"]),
+        capabilities=_capabilities(values["capabilities"]),
+        links=tuple(LinkInfo(**link) for link in values["links"]),
+        plans=_by_model(values["plans"]),
+        events=tuple(event_info(e) for e in values["recent_events"]),
+        agent_version=values["agent_version"],
+        bd_seq=values["bd_seq"],
     )
 
 
-def tier_row(msg: operator_pb2.TierView) -> TierRow:
-    """A TierView as a TierRow."""
-    return TierRow(
-        tier=msg.tier,
-        site=msg.site,
-        workers=msg.workers,
-        capacity=msg.capacity,
-        queue_depth=msg.queue_depth,
-        utilisation=msg.utilisation,
-        cost_per_hour=msg.cost_per_hour,
-        drained=msg.drained,
-        requests_by_placement=dict(msg.requests_by_placement),
-    )
+def tier_row(values: TierValues) -> TierRow:
+    """A tier as a TierRow."""
+    return TierRow(**values)
 
 
-def fleet_update(msg: operator_pb2.FleetChange) -> FleetUpdate:
-    """A FleetChange as a FleetUpdate (counts may be empty when the server sends none)."""
-    kind = msg.WhichOneof("kind")
+def fleet_update(values: FleetChangeValues) -> FleetUpdate:
+    """A fleet change as a FleetUpdate (counts may be empty when the server sends none)."""
+    upsert = values["upsert"]
     return FleetUpdate(
-        upsert=device_row(msg.upsert) if kind == "upsert" else None,
-        removed=msg.removed if kind == "removed" else None,
-        counts=dict(msg.counts.by_state),
-        snapshot_done=msg.snapshot_done,
+        upsert=device_row(upsert) if upsert is not None else None,
+        removed=values["removed"],
+        counts=values["counts"],
+        snapshot_done=values["snapshot_done"],
     )
 
 
-def action_result(msg: operator_pb2.ActionResponse) -> ActionResult:
-    """An ActionResponse as an ActionResult."""
-    return ActionResult(ok=msg.ok, message=msg.message)
+def action_result(values: ActionValues) -> ActionResult:
+    """An action's answer as an ActionResult."""
+    return ActionResult(ok=values["ok"], message=values["message"])

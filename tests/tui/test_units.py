@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.tui.recorded_fleet import recorded_devices
-from tui import convert
+from tui import convert, operator_values
 from tui.backoff import Backoff
 from tui.filtering import parse_filter
 from tui.fleet_index import SORT_KEYS, FleetIndex, SortOrder
@@ -19,7 +19,7 @@ from tui.widgets.columns import fit_columns
 
 
 def rows() -> list[DeviceRow]:
-    return [convert.device_row(d.summary) for d in recorded_devices()]
+    return [convert.device_row(operator_values.device_summary(d.summary)) for d in recorded_devices()]
 
 
 def upsert(row: DeviceRow, done: bool = False) -> FleetUpdate:

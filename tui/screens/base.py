@@ -1,38 +1,79 @@
-"""What every operator screen shares: the status bar, read-only gating of actions, palette context."""
+"""What every operator screen shares: what the app gives it, the status bar, read-only gating of actions,
+palette context.
+
+Attributes down, messages up: the app builds each screen with a `ScreenContext`, and a screen asks for an
+action or a device by posting a message (tui.messages); no screen knows the app.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, TypeVar, cast
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 from tui.actions import ACTION_NAMES, OperatorAction
+from tui.connection import ConnectionState
 from tui.errors import Disconnected, OperatorError
+from tui.fleet_index import FleetIndex
+from tui.messages import ActionRequested
+from tui.models import DeviceDetail, EventInfo, TierRow
 from tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from tui.app import ContinuumApp
-
-__all__ = ["OperatorScreen"]
+__all__ = ["OperatorReads", "OperatorScreen", "ScreenContext"]
 
 T = TypeVar("T")
+
+
+class OperatorReads(Protocol):
+    """The reads the screens poll (the app's OperatorClient; actions go through the app)."""
+
+    async def get_device(self, device_id: str) -> DeviceDetail:
+        """One device in depth."""
+        ...
+
+    async def list_tiers(self) -> list[TierRow]:
+        """Edge sites and the cloud."""
+        ...
+
+    async def list_events(
+        self, device_id: str = "", kind: str = "", after_id: int = 0, limit: int = 0
+    ) -> list[EventInfo]:
+        """Events newer than `after_id`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenContext:
+    """What the app gives every operator screen when it builds it."""
+
+    fleet: FleetIndex
+    """The live fleet, kept by the app: counts for the status bar, rows for the fleet table and palette."""
+    reads: OperatorReads
+    connection: Callable[[], ConnectionState]
+    generation: Callable[[], int]
+    """Counts fleet snapshots applied: a change means a reconnection, so paging by event id starts over."""
+    clock_ms: Callable[[], int]
+    read_only: bool
+    poll_interval_s: float
 
 
 class OperatorScreen(Screen[None]):
     """A screen of the console; subclasses list their actions for the palette in `context_actions()`."""
 
-    @property
-    def console(self) -> ContinuumApp:
-        """The app, typed."""
-        from tui.app import ContinuumApp
-
-        return cast(ContinuumApp, self.app)
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__()
+        self.context = context
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide and refuse mutating actions in read-only mode."""
-        return not (action in ACTION_NAMES and self.console.settings.read_only)
+        return not (action in ACTION_NAMES and self.context.read_only)
+
+    def request(self, action: OperatorAction) -> None:
+        """Ask the app to confirm and perform `action`."""
+        self.post_message(ActionRequested(action))
 
     @property
     def torn_down(self) -> bool:
@@ -78,8 +119,7 @@ class OperatorScreen(Screen[None]):
         self.update_status()
 
     def update_status(self) -> None:
-        """Redraw the status bar from the app's connection state and counts."""
+        """Redraw the status bar from the connection state and the fleet's counts."""
+        context = self.context
         for bar in self.query(StatusBar):
-            bar.show(
-                self.console.connection, self.console.index.counts_by_state(), self.console.settings.read_only
-            )
+            bar.show(context.connection(), context.fleet.counts_by_state(), context.read_only)

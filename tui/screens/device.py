@@ -23,7 +23,7 @@ from tui.render import (
     split_bar,
     split_label,
 )
-from tui.screens.base import OperatorScreen
+from tui.screens.base import OperatorScreen, ScreenContext
 from tui.widgets.status_bar import StatusBar
 
 __all__ = ["DeviceScreen"]
@@ -47,8 +47,8 @@ class DeviceScreen(OperatorScreen):
         Binding("b", "rebirth", "Rebirth"),
     ]
 
-    def __init__(self, device_id: str) -> None:
-        super().__init__()
+    def __init__(self, context: ScreenContext, device_id: str) -> None:
+        super().__init__(context)
         self.device_id = device_id
         self.detail: DeviceDetail | None = None
 
@@ -96,7 +96,7 @@ class DeviceScreen(OperatorScreen):
         plans.focus()
         self.update_status()
         self.poll()
-        self.set_interval(self.console.settings.poll_interval_s, self.poll)
+        self.set_interval(self.context.poll_interval_s, self.poll)
 
     @work(exclusive=True, group="device-poll")
     async def poll(self) -> None:
@@ -104,7 +104,7 @@ class DeviceScreen(OperatorScreen):
         if not self.is_current and self.detail is not None:
             return
         detail = await self.fetch(
-            self.console.client.get_device(self.device_id), "#device-title", f"Device {self.device_id}"
+            self.context.reads.get_device(self.device_id), "#device-title", f"Device {self.device_id}"
         )
         if detail is None:
             return
@@ -125,14 +125,14 @@ class DeviceScreen(OperatorScreen):
         title.append(
             f" · site {row.site or '—'} · agent {detail.agent_version or '—'} · bdSeq {detail.bd_seq}"
         )
-        title.append(f" · seen {fmt_ago(self.console.clock_ms(), row.last_seen_unix_ms)} ago")
+        title.append(f" · seen {fmt_ago(self.context.clock_ms(), row.last_seen_unix_ms)} ago")
         self.query_one("#device-title", Label).update(title)
         self._show_capabilities(detail)
         self._show_links(detail)
         self._show_plans(detail.plans)
         events = self.query_one("#device-events", DataTable)
         events.clear()
-        now = self.console.clock_ms()
+        now = self.context.clock_ms()
         for event in sorted(detail.events, key=lambda e: e.id, reverse=True):
             events.add_row(fmt_ago(now, event.unix_ms), event.kind, event.message)
 
@@ -261,25 +261,25 @@ class DeviceScreen(OperatorScreen):
     def action_pin(self) -> None:
         """Pin the highlighted row: the chosen plan, or the alternative under the cursor."""
         if action := self._pin_action():
-            self.console.request_action(action)
+            self.request(action)
 
     def action_unpin(self) -> None:
         """Unpin the highlighted model."""
         if self.detail is not None and (chosen := self._selected()):
-            self.console.request_action(actions.unpin_plan(self.detail.row, chosen[0].model))
+            self.request(actions.unpin_plan(self.detail.row, chosen[0].model))
 
     def action_drain(self) -> None:
         """Drain or undrain this device."""
         if self.detail is not None:
-            self.console.request_action(actions.drain_device(self.detail.row))
+            self.request(actions.drain_device(self.detail.row))
 
     def action_replan(self) -> None:
         """Replan this device."""
-        self.console.request_action(actions.replan(self.device_id))
+        self.request(actions.replan(self.device_id))
 
     def action_rebirth(self) -> None:
         """Ask this device to publish its birth again."""
-        self.console.request_action(actions.rebirth(self.device_id))
+        self.request(actions.rebirth(self.device_id))
 
 
 def _tier_first(item: tuple[str, float]) -> tuple[int, str]:

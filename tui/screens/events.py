@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from tui.models import EventInfo
 from tui.render import fmt_ago
-from tui.screens.base import OperatorScreen
+from tui.screens.base import OperatorScreen, ScreenContext
 from tui.widgets.status_bar import StatusBar
 
 __all__ = ["EventsScreen"]
@@ -47,8 +47,8 @@ class EventsScreen(OperatorScreen):
         Binding("f", "toggle_follow", "Follow on/off"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__(context)
         self.events: deque[EventInfo] = deque(maxlen=_KEEP)
         self.last_id = 0
         self.following = True
@@ -72,19 +72,20 @@ class EventsScreen(OperatorScreen):
         table.focus()
         self.update_status()
         self.poll()
-        self.set_interval(self.console.settings.poll_interval_s, self.poll)
+        self.set_interval(self.context.poll_interval_s, self.poll)
 
     @work(exclusive=True, group="events-poll")
     async def poll(self) -> None:
         """Fetch events newer than the last seen id (while shown and following)."""
         if self.last_id and (not self.is_current or not self.following):
             return
-        if self._generation != self.console.generation:
-            self._generation = self.console.generation
+        generation = self.context.generation()
+        if self._generation != generation:
+            self._generation = generation
             self.events.clear()
             self.last_id = 0
         fresh = await self.fetch(
-            self.console.client.list_events(after_id=self.last_id, limit=500), "#events-summary", "events"
+            self.context.reads.list_events(after_id=self.last_id, limit=500), "#events-summary", "events"
         )
         if fresh is None:
             return
@@ -98,7 +99,7 @@ class EventsScreen(OperatorScreen):
         """Draw the kept events that pass the filter, newest first."""
         table = self.query_one("#events", DataTable)
         table.clear()
-        now = self.console.clock_ms()
+        now = self.context.clock_ms()
         shown = 0
         for event in reversed(self.events):
             if self._filter and not event_matches(event, self._filter):

@@ -13,6 +13,7 @@ from tui import actions
 from tui.actions import OperatorAction
 from tui.filtering import parse_filter
 from tui.fleet_index import SORT_KEYS
+from tui.messages import DeviceRequested
 from tui.models import DeviceRow
 from tui.screens.base import OperatorScreen
 from tui.widgets.fleet_table import FleetTable
@@ -56,7 +57,7 @@ class FleetScreen(OperatorScreen):
             id="filter",
         )
         yield Label("", id="view-summary")
-        yield FleetTable(self.console.index, self.console.clock_ms, id="fleet-table")
+        yield FleetTable(self.context.fleet, self.context.clock_ms, id="fleet-table")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,12 +72,12 @@ class FleetScreen(OperatorScreen):
         return self.query_one(FleetTable)
 
     def reload(self) -> None:
-        """Redraw from the app's fleet index (called once per refresh cycle)."""
+        """Redraw from the fleet index (the app calls this once per refresh cycle)."""
         if self.torn_down or not self.query(FleetTable) or not self.query("#view-summary"):
             return  # still composing, or being torn down
         self.table.reload()
         self.update_status()
-        index = self.console.index
+        index = self.context.fleet
         shown, total = self.table.row_count, len(index)
         order = index.order
         arrow = "▼" if order.reverse else "▲"
@@ -88,7 +89,7 @@ class FleetScreen(OperatorScreen):
     def selected(self) -> DeviceRow | None:
         """The device under the cursor."""
         device_id = self.table.selected_id
-        return self.console.index.get(device_id) if device_id else None
+        return self.context.fleet.get(device_id) if device_id else None
 
     def action_filter(self) -> None:
         """Show and focus the filter prompt."""
@@ -101,13 +102,13 @@ class FleetScreen(OperatorScreen):
         prompt = self.query_one("#filter", Input)
         prompt.value = ""
         prompt.display = False
-        self.console.index.set_filter(parse_filter(""))
+        self.context.fleet.set_filter(parse_filter(""))
         self.table.focus()
         self.reload()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.console.index.set_filter(parse_filter(event.value))
+        self.context.fleet.set_filter(parse_filter(event.value))
         self.reload()
 
     @on(Input.Submitted, "#filter")
@@ -119,14 +120,14 @@ class FleetScreen(OperatorScreen):
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column."""
-        current = self.console.index.order.column
+        current = self.context.fleet.order.column
         following = _SORT_CYCLE[(_SORT_CYCLE.index(current) + 1) % len(_SORT_CYCLE)]
         self.table.sort_by(following)
         self.reload()
 
     def action_reverse_sort(self) -> None:
         """Reverse the sort direction."""
-        self.table.sort_by(self.console.index.order.column)
+        self.table.sort_by(self.context.fleet.order.column)
         self.reload()
 
     @on(FleetTable.SortRequested)
@@ -136,7 +137,7 @@ class FleetScreen(OperatorScreen):
 
     @on(FleetTable.Chosen)
     def _chosen(self, event: FleetTable.Chosen) -> None:
-        self.console.open_device(event.device_id)
+        self.post_message(DeviceRequested(event.device_id))
 
     def context_actions(self) -> list[OperatorAction]:
         """Actions on the selected device, and replanning the fleet."""
@@ -161,28 +162,28 @@ class FleetScreen(OperatorScreen):
     def action_pin(self) -> None:
         """Pin every current plan of the selected device."""
         if device := self._with_device():
-            self.console.request_action(actions.pin_plan(device))
+            self.request(actions.pin_plan(device))
 
     def action_unpin(self) -> None:
         """Unpin every plan of the selected device."""
         if device := self._with_device():
-            self.console.request_action(actions.unpin_plan(device))
+            self.request(actions.unpin_plan(device))
 
     def action_drain(self) -> None:
         """Drain or undrain the selected device."""
         if device := self._with_device():
-            self.console.request_action(actions.drain_device(device))
+            self.request(actions.drain_device(device))
 
     def action_replan(self) -> None:
         """Replan the selected device."""
         if device := self._with_device():
-            self.console.request_action(actions.replan(device.id))
+            self.request(actions.replan(device.id))
 
     def action_replan_fleet(self) -> None:
         """Replan the whole fleet."""
-        self.console.request_action(actions.replan())
+        self.request(actions.replan())
 
     def action_rebirth(self) -> None:
         """Ask the selected device to publish its birth again."""
         if device := self._with_device():
-            self.console.request_action(actions.rebirth(device.id))
+            self.request(actions.rebirth(device.id))

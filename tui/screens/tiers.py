@@ -14,7 +14,7 @@ from tui import actions
 from tui.actions import OperatorAction
 from tui.models import TierRow
 from tui.render import TIER_STYLES
-from tui.screens.base import OperatorScreen
+from tui.screens.base import OperatorScreen, ScreenContext
 from tui.widgets.status_bar import StatusBar
 
 __all__ = ["TiersScreen"]
@@ -38,8 +38,8 @@ class TiersScreen(OperatorScreen):
         Binding("d", "drain_site", "Drain site", tooltip="drain or undrain the highlighted edge site")
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__(context)
         self.tiers: list[TierRow] = []
 
     def compose(self) -> ComposeResult:
@@ -70,14 +70,14 @@ class TiersScreen(OperatorScreen):
         table.focus()
         self.update_status()
         self.poll()
-        self.set_interval(self.console.settings.poll_interval_s, self.poll)
+        self.set_interval(self.context.poll_interval_s, self.poll)
 
     @work(exclusive=True, group="tiers-poll")
     async def poll(self) -> None:
         """Fetch the tiers and redraw (only while this screen is shown)."""
         if not self.is_current and self.tiers:
             return
-        tiers = await self.fetch(self.console.client.list_tiers(), "#tiers-title", "Tiers")
+        tiers = await self.fetch(self.context.reads.list_tiers(), "#tiers-title", "Tiers")
         if tiers is None:
             return
         if tiers != self.tiers:
@@ -126,4 +126,4 @@ class TiersScreen(OperatorScreen):
         if tier is None or not tier.site:
             self.notify("Select an edge site to drain.", severity="warning")
             return
-        self.console.request_action(actions.drain_site(tier.site, tier.drained))
+        self.request(actions.drain_site(tier.site, tier.drained))
