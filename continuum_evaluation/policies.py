@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from continuum_evaluation.link_trace import LinkReplay
-from continuum_evaluation.placement import Placement, Tiers
+from continuum_evaluation.paths import Tiers
+from continuum_evaluation.placement import Placement
 from continuum_evaluation.request_replay import Figures, Replayer, Requests
 
 __all__ = [

@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from continuum_evaluation.paths import PlanPaths, plan_paths
+from continuum_evaluation.paths import PlanPaths, Tiers, plan_paths
 from continuum_evaluation.timing import Network, Observation
 
 __all__ = ["Figures", "Replayer", "Requests", "arrivals"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Tiers = tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,8 @@ from typing import Any
 
 from continuum_evaluation.adaptive import AdaptiveSettings, adaptive
 from continuum_evaluation.link_trace import LinkReplay
-from continuum_evaluation.placement import Placement, Tiers
+from continuum_evaluation.paths import Tiers
+from continuum_evaluation.placement import Placement
 from continuum_evaluation.policies import (
     SINGLE_TIER,
     PolicyRun,
