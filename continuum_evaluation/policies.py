@@ -1,4 +1,4 @@
-"""The fixed policies (single tier, static split) and the clairvoyant oracle, with their summaries.
+"""The fixed policies (single tier, static split) and the clairvoyant oracle.
 
 The oracle, for each request, replays every candidate plan exactly on the trace (the same `Replayer`
 arithmetic every policy is scored with) and keeps the fastest. Why it is never worse than any other policy,
@@ -15,20 +15,16 @@ of the plan it picked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from continuum_evaluation.link_trace import LinkReplay
 from continuum_evaluation.paths import Tiers
 from continuum_evaluation.placement import Placement
-from continuum_evaluation.request_replay import Figures, Replayer, Requests
+from continuum_evaluation.request_replay import Figures, PolicyRun, Replayer, Requests
 
 __all__ = [
     "SINGLE_TIER",
-    "PolicyRun",
-    "PolicySummary",
     "bandwidth_grid",
     "oracle",
     "single_tier",
@@ -39,69 +35,10 @@ SINGLE_TIER: Mapping[str, str] = {"device_only": "device", "edge_only": "edge", 
 """The single-tier policies and the tier each runs everything on."""
 
 
-@dataclass(frozen=True)
-class PolicySummary:
-    """The headline figures of a policy over a trace (the `--json` object per policy)."""
-
-    mean_ms: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    cost_usd_per_1k: float
-    device_energy_j_per_req: float
-    switches: int
-
-    def to_json(self) -> dict[str, float | int]:
-        """Plain JSON figures."""
-        return {
-            "mean_ms": self.mean_ms,
-            "p50_ms": self.p50_ms,
-            "p95_ms": self.p95_ms,
-            "p99_ms": self.p99_ms,
-            "cost_usd_per_1k": self.cost_usd_per_1k,
-            "device_energy_j_per_req": self.device_energy_j_per_req,
-            "switches": self.switches,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class PolicyRun:
-    """What one policy did on one trace: per-request figures and the plan each request ran."""
-
-    name: str
-    figures: Figures
-    plan_index: npt.NDArray[np.int64]
-    plans: tuple[Tiers, ...]
-
-    @property
-    def switches(self) -> int:
-        """How many times consecutive requests ran different plans."""
-        return int(np.count_nonzero(np.diff(self.plan_index)))
-
-    def summary(self) -> PolicySummary:
-        """Mean and percentiles of latency, cost per 1000 requests, device joules per request."""
-        latency = self.figures.latency_ms
-        p50, p95, p99 = (float(v) for v in np.percentile(latency, [50, 95, 99]))
-        return PolicySummary(
-            mean_ms=float(latency.mean()),
-            p50_ms=p50,
-            p95_ms=p95,
-            p99_ms=p99,
-            cost_usd_per_1k=float(self.figures.cost_usd.mean() * 1000.0),
-            device_energy_j_per_req=float(self.figures.energy_j.mean()),
-            switches=self.switches,
-        )
-
-
-def fixed(name: str, tiers: Tiers, replayer: Replayer, requests: Requests) -> PolicyRun:
-    """A policy that runs one plan for every request."""
-    return PolicyRun(name, replayer.run(tiers, requests), np.zeros(len(requests), dtype=np.int64), (tiers,))
-
-
 def single_tier(name: str, placement: Placement, replayer: Replayer, requests: Requests) -> PolicyRun | None:
     """`device_only`, `edge_only` or `cloud_only`; None when the model cannot run wholly on that tier."""
     tiers = placement.single_tier(SINGLE_TIER[name])
-    return None if tiers is None else fixed(name, tiers, replayer, requests)
+    return None if tiers is None else replayer.fixed(name, tiers, requests)
 
 
 def static_split(
@@ -109,7 +46,7 @@ def static_split(
 ) -> PolicyRun:
     """The planner's plan for the traces' time-weighted mean bandwidths, kept for the whole run."""
     tiers, _ = placement.best(up.mean_mbps, down.mean_mbps)
-    return fixed("static_split", tiers, replayer, requests)
+    return replayer.fixed("static_split", tiers, requests)
 
 
 def bandwidth_grid(

@@ -17,13 +17,12 @@ from continuum_evaluation.paths import Tiers
 from continuum_evaluation.placement import Placement
 from continuum_evaluation.policies import (
     SINGLE_TIER,
-    PolicyRun,
     bandwidth_grid,
     oracle,
     single_tier,
     static_split,
 )
-from continuum_evaluation.request_replay import Replayer, Requests, arrivals
+from continuum_evaluation.request_replay import PolicyRun, Replayer, Requests, arrivals
 from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
 from continuum_evaluation.timing import Network
 
