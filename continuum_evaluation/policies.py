@@ -27,12 +27,17 @@ __all__ = [
     "SINGLE_TIER",
     "bandwidth_grid",
     "oracle",
+    "oracle_candidates",
     "single_tier",
     "static_split",
 ]
 
 SINGLE_TIER: Mapping[str, str] = {"device_only": "device", "edge_only": "edge", "cloud_only": "cloud"}
 """The single-tier policies and the tier each runs everything on."""
+
+DAG_GRID = (40, 5)
+"""Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
+chains use the vectorised planner over a denser default grid."""
 
 
 def single_tier(name: str, placement: Placement, replayer: Replayer, requests: Requests) -> PolicyRun | None:
@@ -66,6 +71,25 @@ def bandwidth_grid(
         return grid, grid
     ups, downs = np.meshgrid(span(up, points), span(down, down_points))
     return ups.ravel(), downs.ravel()
+
+
+def oracle_candidates(
+    placement: Placement, up: LinkReplay, down: LinkReplay, others: Iterable[PolicyRun]
+) -> list[Tiers]:
+    """The oracle's candidate set C: the planner's plans over the bandwidth grid, the single-tier plans
+    and every plan the `others` ran (which is what makes the oracle never worse than any of them)."""
+    if getattr(placement.scenario, "is_chain", True):
+        ups, downs = bandwidth_grid(up, down)
+    else:
+        ups, downs = bandwidth_grid(up, down, DAG_GRID[0], DAG_GRID[1])
+    plans: list[Tiers] = placement.best_over(ups, downs)
+    for tier in SINGLE_TIER.values():
+        whole = placement.single_tier(tier)
+        if whole is not None:
+            plans.append(whole)
+    for run in others:
+        plans.extend(run.plans)
+    return plans
 
 
 def oracle(

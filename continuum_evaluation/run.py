@@ -13,12 +13,11 @@ from typing import Any
 
 from continuum_evaluation.adaptive import AdaptiveSettings, adaptive
 from continuum_evaluation.link_trace import LinkReplay
-from continuum_evaluation.paths import Tiers
 from continuum_evaluation.placement import Placement
 from continuum_evaluation.policies import (
     SINGLE_TIER,
-    bandwidth_grid,
     oracle,
+    oracle_candidates,
     single_tier,
     static_split,
 )
@@ -30,10 +29,6 @@ __all__ = ["POLICIES", "Evaluation", "evaluate_trace"]
 
 POLICIES: tuple[str, ...] = ("device_only", "edge_only", "cloud_only", "static_split", "adaptive", "oracle")
 """Every policy, in report order."""
-
-DAG_GRID = (40, 5)
-"""Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
-chains use the vectorised planner over a denser default grid."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +99,7 @@ def evaluate_trace(
         elif policy == "adaptive":
             runs[policy] = adaptive(doc, replayer, requests, settings)
         else:
-            candidates = _candidates(placement, uplink, down, runs.values())
+            candidates = oracle_candidates(placement, uplink, down, runs.values())
             runs[policy] = oracle(replayer, requests, candidates)
     if progress is not None:
         progress(len(steps), len(steps))
@@ -121,18 +116,3 @@ def evaluate_trace(
         skipped=skipped,
         settings=(settings or AdaptiveSettings()).to_json(),
     )
-
-
-def _candidates(placement: Placement, up: LinkReplay, down: LinkReplay, others: Any) -> list[Tiers]:
-    if getattr(placement.scenario, "is_chain", True):
-        ups, downs = bandwidth_grid(up, down)
-    else:
-        ups, downs = bandwidth_grid(up, down, DAG_GRID[0], DAG_GRID[1])
-    plans: list[Tiers] = placement.best_over(ups, downs)
-    for tier in SINGLE_TIER.values():
-        whole = placement.single_tier(tier)
-        if whole is not None:
-            plans.append(whole)
-    for run in others:
-        plans.extend(run.plans)
-    return plans
