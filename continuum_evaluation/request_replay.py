@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from continuum_evaluation.link_trace import LinkReplay
 from continuum_evaluation.paths import PlanPaths, Tiers, plan_paths
+from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
 from continuum_evaluation.timing import Network, Observation
 
 __all__ = ["Figures", "PolicyRun", "PolicySummary", "Replayer", "Requests", "arrivals"]
@@ -121,6 +123,13 @@ class Replayer:
     doc: Mapping[str, Any]
     network: Network
     _paths: dict[Tiers, PlanPaths] = field(default_factory=dict)
+
+    @classmethod
+    def over_traces(cls, doc: Mapping[str, Any], uplink: LinkReplay, downlink: LinkReplay) -> Replayer:
+        """The scenario's network with its device links following the traces: `uplink` drives both
+        device->edge and device->cloud, `downlink` both ways back, as the planner queries assume."""
+        traced = {link: uplink for link in UPLINKS} | {link: downlink for link in DOWNLINKS}
+        return cls(doc, Network.from_scenario(doc, traced))
 
     def paths(self, tiers: Tiers) -> PlanPaths:
         """The finishing paths of a plan (cached)."""

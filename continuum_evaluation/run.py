@@ -22,8 +22,6 @@ from continuum_evaluation.policies import (
     static_split,
 )
 from continuum_evaluation.request_replay import PolicyRun, Replayer, Requests, arrivals
-from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
-from continuum_evaluation.timing import Network
 
 __all__ = ["POLICIES", "Evaluation", "evaluate_trace"]
 
@@ -78,8 +76,7 @@ def evaluate_trace(
     if unknown:
         raise ValueError(f"unknown policies {', '.join(unknown)}; choose from {', '.join(POLICIES)}")
     down = downlink or uplink
-    traced = {link: uplink for link in UPLINKS} | {link: down for link in DOWNLINKS}
-    replayer = Replayer(doc, Network.from_scenario(doc, traced))
+    replayer = Replayer.over_traces(doc, uplink, down)
     placement = Placement(doc)
     requests = arrivals(uplink.period_s, rate, replayer.finish_probabilities(), seed)
     runs: dict[str, PolicyRun] = {}
