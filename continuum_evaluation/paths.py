@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Compute", "FinishPath", "PlanPaths", "Send", "Tiers", "plan_paths"]
+__all__ = ["Compute", "FinishPath", "PlanPaths", "Send", "Tiers", "finish_probabilities", "plan_paths"]
 
 INPUT = "input"
 
@@ -116,6 +116,13 @@ def plan_paths(doc: Mapping[str, Any], tiers: Sequence[str]) -> PlanPaths:
     if model.chain:
         return PlanPaths(tiers, _chain_paths(model, tiers))
     return PlanPaths(tiers, (FinishPath(1.0, tuple(_dag_steps(model, tiers))),))
+
+
+def finish_probabilities(doc: Mapping[str, Any]) -> tuple[float, ...]:
+    """Probabilities of the model's finishing paths: where a request exits depends on its input, not on
+    the plan, so any plan's paths give them (everything on the device here)."""
+    layers = doc["model"]["layers"]
+    return tuple(p.probability for p in plan_paths(doc, ("device",) * len(layers)).paths)
 
 
 def _dag_steps(model: _Model, tiers: Tiers) -> list[Step]:

@@ -139,11 +139,6 @@ class Replayer:
             self._paths[tiers] = found
         return found
 
-    def finish_probabilities(self) -> tuple[float, ...]:
-        """Probabilities of the model's finishing paths (the same for every plan)."""
-        layers = self.doc["model"]["layers"]
-        return tuple(p.probability for p in self.paths(("device",) * len(layers)).paths)
-
     def run(self, tiers: Tiers, requests: Requests) -> Figures:
         """Exact figures of every request if all of them ran plan `tiers`."""
         plan = self.paths(tiers)

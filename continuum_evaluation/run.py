@@ -13,6 +13,7 @@ from typing import Any
 
 from continuum_evaluation.adaptive import AdaptiveSettings, adaptive
 from continuum_evaluation.link_trace import LinkReplay
+from continuum_evaluation.paths import finish_probabilities
 from continuum_evaluation.placement import Placement
 from continuum_evaluation.policies import (
     SINGLE_TIER,
@@ -76,9 +77,9 @@ def evaluate_trace(
     if unknown:
         raise ValueError(f"unknown policies {', '.join(unknown)}; choose from {', '.join(POLICIES)}")
     down = downlink or uplink
+    requests = arrivals(uplink.period_s, rate, finish_probabilities(doc), seed)
     replayer = Replayer.over_traces(doc, uplink, down)
     placement = Placement(doc)
-    requests = arrivals(uplink.period_s, rate, replayer.finish_probabilities(), seed)
     runs: dict[str, PolicyRun] = {}
     skipped: dict[str, str] = {}
     steps = [p for p in POLICIES if p in policies]
