@@ -1,4 +1,4 @@
-"""The fixed policies (single tier, static split) and the clairvoyant oracle.
+"""The fixed policies (single tier, static split: one plan each) and the clairvoyant oracle.
 
 The oracle, for each request, replays every candidate plan exactly on the trace (the same `Replayer`
 arithmetic every policy is scored with) and keeps the fastest. Why it is never worse than any other policy,
@@ -23,35 +23,28 @@ from continuum_evaluation.paths import Tiers
 from continuum_evaluation.placement import Placement
 from continuum_evaluation.request_replay import Figures, PolicyRun, Replayer, Requests
 
-__all__ = [
-    "SINGLE_TIER",
-    "bandwidth_grid",
-    "oracle",
-    "oracle_candidates",
-    "single_tier",
-    "static_split",
-]
+__all__ = ["FIXED", "SINGLE_TIER", "bandwidth_grid", "fixed_plan", "oracle", "oracle_candidates"]
 
 SINGLE_TIER: Mapping[str, str] = {"device_only": "device", "edge_only": "edge", "cloud_only": "cloud"}
 """The single-tier policies and the tier each runs everything on."""
+FIXED: tuple[str, ...] = (*SINGLE_TIER, "static_split")
+"""The policies that run one plan, chosen before the first request, for every request."""
 
 DAG_GRID = (40, 5)
 """Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
 chains use the vectorised planner over a denser default grid."""
 
 
-def single_tier(name: str, placement: Placement, replayer: Replayer, requests: Requests) -> PolicyRun | None:
-    """`device_only`, `edge_only` or `cloud_only`; None when the model cannot run wholly on that tier."""
-    tiers = placement.single_tier(SINGLE_TIER[name])
-    return None if tiers is None else replayer.fixed(name, tiers, requests)
-
-
-def static_split(
-    placement: Placement, replayer: Replayer, requests: Requests, up: LinkReplay, down: LinkReplay
-) -> PolicyRun:
-    """The planner's plan for the traces' time-weighted mean bandwidths, kept for the whole run."""
+def fixed_plan(name: str, placement: Placement, up: LinkReplay, down: LinkReplay) -> Tiers | None:
+    """The one plan a fixed policy runs for every request: everything on one tier (`device_only`,
+    `edge_only`, `cloud_only`; None when some layer cannot run there) or, for `static_split`, the
+    planner's plan at the traces' time-weighted mean bandwidths."""
+    if name in SINGLE_TIER:
+        return placement.single_tier(SINGLE_TIER[name])
+    if name != "static_split":
+        raise ValueError(f"{name!r} is not a fixed policy; choose from {', '.join(FIXED)}")
     tiers, _ = placement.best(up.mean_mbps, down.mean_mbps)
-    return replayer.fixed("static_split", tiers, requests)
+    return tiers
 
 
 def bandwidth_grid(

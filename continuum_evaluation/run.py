@@ -15,13 +15,7 @@ from continuum_evaluation.adaptive import AdaptiveSettings, adaptive
 from continuum_evaluation.link_trace import LinkReplay
 from continuum_evaluation.paths import finish_probabilities
 from continuum_evaluation.placement import Placement
-from continuum_evaluation.policies import (
-    SINGLE_TIER,
-    oracle,
-    oracle_candidates,
-    single_tier,
-    static_split,
-)
+from continuum_evaluation.policies import FIXED, SINGLE_TIER, fixed_plan, oracle, oracle_candidates
 from continuum_evaluation.request_replay import PolicyRun, Replayer, Requests, arrivals
 
 __all__ = ["POLICIES", "Evaluation", "evaluate_trace"]
@@ -78,7 +72,7 @@ def evaluate_trace(
         raise ValueError(f"unknown policies {', '.join(unknown)}; choose from {', '.join(POLICIES)}")
     down = downlink or uplink
     requests = arrivals(uplink.period_s, rate, finish_probabilities(doc), seed)
-    replayer = Replayer.over_traces(doc, uplink, down)
+    replayer: Replayer = Replayer.over_traces(doc, uplink, down)
     placement = Placement(doc)
     runs: dict[str, PolicyRun] = {}
     skipped: dict[str, str] = {}
@@ -86,14 +80,12 @@ def evaluate_trace(
     for done, policy in enumerate(steps):
         if progress is not None:
             progress(done, len(steps))
-        if policy in SINGLE_TIER:
-            run = single_tier(policy, placement, replayer, requests)
-            if run is None:
+        if policy in FIXED:
+            tiers = fixed_plan(policy, placement, uplink, down)
+            if tiers is None:
                 skipped[policy] = f"some layer of the model cannot run on the {SINGLE_TIER[policy]}"
                 continue
-            runs[policy] = run
-        elif policy == "static_split":
-            runs[policy] = static_split(placement, replayer, requests, uplink, down)
+            runs[policy] = replayer.fixed(policy, tiers, requests)
         elif policy == "adaptive":
             runs[policy] = adaptive(doc, replayer, requests, settings)
         else:
