@@ -1,8 +1,8 @@
 """One evaluation: a scenario, an uplink (and downlink) trace, a request rate, the policies; figures out.
 
-`evaluate_trace` builds the replayed network, issues the requests, runs every asked-for policy and then the
-oracle over a candidate set that includes every plan the other policies ran (see
-`continuum_evaluation.policies`).
+`evaluate_trace` issues the requests, builds the replayed network, runs every asked-for policy (a fixed
+policy's one plan replayed for every request, then adaptive) and last the oracle, whose candidate set
+includes every plan the other policies ran (see `continuum_evaluation.policies`).
 """
 
 from __future__ import annotations
