@@ -87,8 +87,6 @@ def discover_families(root: Path, limit: int) -> list[Family]:
 def _evaluate_family(
     family: Family, model: str, device_class: str, rate: float, settings: Any, tuned: Any
 ) -> dict[str, Any]:
-    from agents.sim.traces import load_trace
-    from continuum_evaluation.link_trace import LinkReplay
     from continuum_evaluation.report import summarise
     from continuum_evaluation.run import evaluate_trace
     from continuum_evaluation.scenario import build_scenario
@@ -98,20 +96,10 @@ def _evaluate_family(
     evaluations = []
     began = time.perf_counter()
     for up_path, down_path in family.pairs:
-        up = LinkReplay.from_trace(load_trace(up_path))
-        down = LinkReplay.from_trace(load_trace(down_path)) if down_path is not None else None
+        up, down = _links(up_path, down_path)
         evaluations.append(evaluate_trace(doc, up, down, rate=rate, name=up_path.name, settings=settings))
     summary = summarise(evaluations)
-    tuned_ratio: list[float] = []
-    tuned_means: list[float] = []
-    if tuned is not None:
-        for e, (up_path, down_path) in zip(evaluations, family.pairs, strict=True):
-            up = LinkReplay.from_trace(load_trace(up_path))
-            down = LinkReplay.from_trace(load_trace(down_path)) if down_path is not None else None
-            again = evaluate_trace(doc, up, down, rate=rate, policies=["adaptive"], settings=tuned)
-            mean = again.runs["adaptive"].summary().mean_ms
-            tuned_means.append(mean)
-            tuned_ratio.append(mean / e.runs["oracle"].summary().mean_ms)
+    extra = {} if tuned is None else _tuned(doc, family, evaluations, rate, tuned)
     single = ("device_only", "edge_only", "cloud_only")
     ahead_all = [
         all(e.runs["adaptive"].summary().mean_ms < e.runs[p].summary().mean_ms for p in single if p in e.runs)
@@ -125,13 +113,6 @@ def _evaluate_family(
         )
         for e in evaluations
     ]
-    extra: dict[str, Any] = {}
-    if tuned_means:
-        extra["adaptive_tuned"] = {
-            "mean_of_means_ms": statistics.fmean(tuned_means),
-            "over_oracle_mean": statistics.fmean(tuned_ratio),
-            "within_10pct_share": sum(r <= 1.10 for r in tuned_ratio) / len(tuned_ratio),
-        }
     return {
         **extra,
         "family": family.name,
@@ -150,6 +131,40 @@ def _evaluate_family(
         "per_trace": [
             {"trace": e.trace, **{n: r.summary().mean_ms for n, r in e.runs.items()}} for e in evaluations
         ],
+    }
+
+
+def _links(up_path: Path, down_path: Path | None) -> tuple[Any, Any]:
+    from agents.sim.traces import load_trace
+    from continuum_evaluation.link_trace import LinkReplay
+
+    up = LinkReplay.from_trace(load_trace(up_path))
+    down = LinkReplay.from_trace(load_trace(down_path)) if down_path is not None else None
+    return up, down
+
+
+def _tuned(
+    doc: dict[str, Any], family: Family, evaluations: Sequence[Any], rate: float, tuned: Any
+) -> dict[str, Any]:
+    """Adaptive alone again with the `tuned` settings, held against each trace's oracle."""
+    from continuum_evaluation.run import evaluate_trace
+
+    ratios: list[float] = []
+    means: list[float] = []
+    for e, (up_path, down_path) in zip(evaluations, family.pairs, strict=True):
+        up, down = _links(up_path, down_path)
+        again = evaluate_trace(doc, up, down, rate=rate, policies=["adaptive"], settings=tuned)
+        mean = again.runs["adaptive"].summary().mean_ms
+        means.append(mean)
+        ratios.append(mean / e.runs["oracle"].summary().mean_ms)
+    if not means:
+        return {}
+    return {
+        "adaptive_tuned": {
+            "mean_of_means_ms": statistics.fmean(means),
+            "over_oracle_mean": statistics.fmean(ratios),
+            "within_10pct_share": sum(r <= 1.10 for r in ratios) / len(ratios),
+        }
     }
 
 

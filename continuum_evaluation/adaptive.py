@@ -38,9 +38,8 @@ from agents.probes.sampling import (
     InFlightMeter,
     ProbeSchedule,
 )
-from continuum_evaluation.placement import Tiers
-from continuum_evaluation.policies import PolicyRun
-from continuum_evaluation.request_replay import Figures, Replayer, Requests
+from continuum_evaluation.paths import Tiers
+from continuum_evaluation.request_replay import Figures, PolicyRun, Replayer, Requests
 from continuum_evaluation.timing import Observation
 
 __all__ = ["AdaptiveSettings", "adaptive"]

@@ -16,9 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Compute", "FinishPath", "PlanPaths", "Send", "plan_paths"]
+__all__ = ["Compute", "FinishPath", "PlanPaths", "Send", "Tiers", "finish_probabilities", "plan_paths"]
 
 INPUT = "input"
+
+Tiers = tuple[str, ...]
+"""A plan: the tier of each layer, in layer order (what the planner returns, what a replay runs)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class FinishPath:
 class PlanPaths:
     """Every finishing path of a plan; without exits there is exactly one, with probability 1."""
 
-    tiers: tuple[str, ...]
+    tiers: Tiers
     paths: tuple[FinishPath, ...]
 
 
@@ -115,7 +118,14 @@ def plan_paths(doc: Mapping[str, Any], tiers: Sequence[str]) -> PlanPaths:
     return PlanPaths(tiers, (FinishPath(1.0, tuple(_dag_steps(model, tiers))),))
 
 
-def _dag_steps(model: _Model, tiers: tuple[str, ...]) -> list[Step]:
+def finish_probabilities(doc: Mapping[str, Any]) -> tuple[float, ...]:
+    """Probabilities of the model's finishing paths: where a request exits depends on its input, not on
+    the plan, so any plan's paths give them (everything on the device here)."""
+    layers = doc["model"]["layers"]
+    return tuple(p.probability for p in plan_paths(doc, ("device",) * len(layers)).paths)
+
+
+def _dag_steps(model: _Model, tiers: Tiers) -> list[Step]:
     where: dict[str, set[str]] = {INPUT: {"device"}}
     producer_tier: dict[str, str] = {INPUT: "device"}
     steps: list[Step] = []
@@ -134,7 +144,7 @@ def _dag_steps(model: _Model, tiers: tuple[str, ...]) -> list[Step]:
     return steps
 
 
-def _chain_paths(model: _Model, tiers: tuple[str, ...]) -> tuple[FinishPath, ...]:
+def _chain_paths(model: _Model, tiers: Tiers) -> tuple[FinishPath, ...]:
     finishes: list[tuple[int, float]] = []
     reach = 1.0
     for e in sorted(model.exits):
@@ -149,7 +159,7 @@ def _chain_paths(model: _Model, tiers: tuple[str, ...]) -> tuple[FinishPath, ...
     )
 
 
-def _chain_steps(model: _Model, tiers: tuple[str, ...], last: int, exited: bool) -> list[Step]:
+def _chain_steps(model: _Model, tiers: Tiers, last: int, exited: bool) -> list[Step]:
     steps: list[Step] = []
     here = "device"
     start = 0

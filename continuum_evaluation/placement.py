@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from continuum_evaluation.paths import Tiers
 from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
 
-__all__ = ["Placement", "Tiers"]
-
-Tiers = tuple[str, ...]
+__all__ = ["Placement"]
 
 
 class Placement:

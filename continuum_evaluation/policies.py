@@ -1,4 +1,4 @@
-"""The fixed policies (single tier, static split) and the clairvoyant oracle, with their summaries.
+"""The fixed policies (single tier, static split: one plan each) and the clairvoyant oracle.
 
 The oracle, for each request, replays every candidate plan exactly on the trace (the same `Replayer`
 arithmetic every policy is scored with) and keeps the fastest. Why it is never worse than any other policy,
@@ -15,100 +15,36 @@ of the plan it picked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from continuum_evaluation.link_trace import LinkReplay
-from continuum_evaluation.placement import Placement, Tiers
-from continuum_evaluation.request_replay import Figures, Replayer, Requests
+from continuum_evaluation.paths import Tiers
+from continuum_evaluation.placement import Placement
+from continuum_evaluation.request_replay import Figures, PolicyRun, Replayer, Requests
 
-__all__ = [
-    "SINGLE_TIER",
-    "PolicyRun",
-    "PolicySummary",
-    "bandwidth_grid",
-    "oracle",
-    "single_tier",
-    "static_split",
-]
+__all__ = ["FIXED", "SINGLE_TIER", "bandwidth_grid", "fixed_plan", "oracle", "oracle_candidates"]
 
 SINGLE_TIER: Mapping[str, str] = {"device_only": "device", "edge_only": "edge", "cloud_only": "cloud"}
 """The single-tier policies and the tier each runs everything on."""
+FIXED: tuple[str, ...] = (*SINGLE_TIER, "static_split")
+"""The policies that run one plan, chosen before the first request, for every request."""
+
+DAG_GRID = (40, 5)
+"""Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
+chains use the vectorised planner over a denser default grid."""
 
 
-@dataclass(frozen=True)
-class PolicySummary:
-    """The headline figures of a policy over a trace (the `--json` object per policy)."""
-
-    mean_ms: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    cost_usd_per_1k: float
-    device_energy_j_per_req: float
-    switches: int
-
-    def to_json(self) -> dict[str, float | int]:
-        """Plain JSON figures."""
-        return {
-            "mean_ms": self.mean_ms,
-            "p50_ms": self.p50_ms,
-            "p95_ms": self.p95_ms,
-            "p99_ms": self.p99_ms,
-            "cost_usd_per_1k": self.cost_usd_per_1k,
-            "device_energy_j_per_req": self.device_energy_j_per_req,
-            "switches": self.switches,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class PolicyRun:
-    """What one policy did on one trace: per-request figures and the plan each request ran."""
-
-    name: str
-    figures: Figures
-    plan_index: npt.NDArray[np.int64]
-    plans: tuple[Tiers, ...]
-
-    @property
-    def switches(self) -> int:
-        """How many times consecutive requests ran different plans."""
-        return int(np.count_nonzero(np.diff(self.plan_index)))
-
-    def summary(self) -> PolicySummary:
-        """Mean and percentiles of latency, cost per 1000 requests, device joules per request."""
-        latency = self.figures.latency_ms
-        p50, p95, p99 = (float(v) for v in np.percentile(latency, [50, 95, 99]))
-        return PolicySummary(
-            mean_ms=float(latency.mean()),
-            p50_ms=p50,
-            p95_ms=p95,
-            p99_ms=p99,
-            cost_usd_per_1k=float(self.figures.cost_usd.mean() * 1000.0),
-            device_energy_j_per_req=float(self.figures.energy_j.mean()),
-            switches=self.switches,
-        )
-
-
-def fixed(name: str, tiers: Tiers, replayer: Replayer, requests: Requests) -> PolicyRun:
-    """A policy that runs one plan for every request."""
-    return PolicyRun(name, replayer.run(tiers, requests), np.zeros(len(requests), dtype=np.int64), (tiers,))
-
-
-def single_tier(name: str, placement: Placement, replayer: Replayer, requests: Requests) -> PolicyRun | None:
-    """`device_only`, `edge_only` or `cloud_only`; None when the model cannot run wholly on that tier."""
-    tiers = placement.single_tier(SINGLE_TIER[name])
-    return None if tiers is None else fixed(name, tiers, replayer, requests)
-
-
-def static_split(
-    placement: Placement, replayer: Replayer, requests: Requests, up: LinkReplay, down: LinkReplay
-) -> PolicyRun:
-    """The planner's plan for the traces' time-weighted mean bandwidths, kept for the whole run."""
+def fixed_plan(name: str, placement: Placement, up: LinkReplay, down: LinkReplay) -> Tiers | None:
+    """The one plan a fixed policy runs for every request: everything on one tier (`device_only`,
+    `edge_only`, `cloud_only`; None when some layer cannot run there) or, for `static_split`, the
+    planner's plan at the traces' time-weighted mean bandwidths."""
+    if name in SINGLE_TIER:
+        return placement.single_tier(SINGLE_TIER[name])
+    if name != "static_split":
+        raise ValueError(f"{name!r} is not a fixed policy; choose from {', '.join(FIXED)}")
     tiers, _ = placement.best(up.mean_mbps, down.mean_mbps)
-    return fixed("static_split", tiers, replayer, requests)
+    return tiers
 
 
 def bandwidth_grid(
@@ -128,6 +64,25 @@ def bandwidth_grid(
         return grid, grid
     ups, downs = np.meshgrid(span(up, points), span(down, down_points))
     return ups.ravel(), downs.ravel()
+
+
+def oracle_candidates(
+    placement: Placement, up: LinkReplay, down: LinkReplay, others: Iterable[PolicyRun]
+) -> list[Tiers]:
+    """The oracle's candidate set C: the planner's plans over the bandwidth grid, the single-tier plans
+    and every plan the `others` ran (which is what makes the oracle never worse than any of them)."""
+    if getattr(placement.scenario, "is_chain", True):
+        ups, downs = bandwidth_grid(up, down)
+    else:
+        ups, downs = bandwidth_grid(up, down, DAG_GRID[0], DAG_GRID[1])
+    plans: list[Tiers] = placement.best_over(ups, downs)
+    for tier in SINGLE_TIER.values():
+        whole = placement.single_tier(tier)
+        if whole is not None:
+            plans.append(whole)
+    for run in others:
+        plans.extend(run.plans)
+    return plans
 
 
 def oracle(

@@ -1,8 +1,8 @@
 """One evaluation: a scenario, an uplink (and downlink) trace, a request rate, the policies; figures out.
 
-`evaluate_trace` builds the replayed network, issues the requests, runs every asked-for policy and then the
-oracle over a candidate set that includes every plan the other policies ran (see
-`continuum_evaluation.policies`).
+`evaluate_trace` issues the requests, builds the replayed network, runs every asked-for policy (a fixed
+policy's one plan replayed for every request, then adaptive) and last the oracle, whose candidate set
+includes every plan the other policies ran (see `continuum_evaluation.policies`).
 """
 
 from __future__ import annotations
@@ -13,27 +13,15 @@ from typing import Any
 
 from continuum_evaluation.adaptive import AdaptiveSettings, adaptive
 from continuum_evaluation.link_trace import LinkReplay
-from continuum_evaluation.placement import Placement, Tiers
-from continuum_evaluation.policies import (
-    SINGLE_TIER,
-    PolicyRun,
-    bandwidth_grid,
-    oracle,
-    single_tier,
-    static_split,
-)
-from continuum_evaluation.request_replay import Replayer, Requests, arrivals
-from continuum_evaluation.scenario import DOWNLINKS, UPLINKS
-from continuum_evaluation.timing import Network
+from continuum_evaluation.paths import finish_probabilities
+from continuum_evaluation.placement import Placement
+from continuum_evaluation.policies import FIXED, SINGLE_TIER, fixed_plan, oracle, oracle_candidates
+from continuum_evaluation.request_replay import PolicyRun, Replayer, Requests, arrivals
 
 __all__ = ["POLICIES", "Evaluation", "evaluate_trace"]
 
 POLICIES: tuple[str, ...] = ("device_only", "edge_only", "cloud_only", "static_split", "adaptive", "oracle")
 """Every policy, in report order."""
-
-DAG_GRID = (40, 5)
-"""Oracle grid (uplink points, downlink points) for DAG models, whose exact planner solves a MILP per point;
-chains use the vectorised planner over a denser default grid."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,28 +71,25 @@ def evaluate_trace(
     if unknown:
         raise ValueError(f"unknown policies {', '.join(unknown)}; choose from {', '.join(POLICIES)}")
     down = downlink or uplink
-    traced = {link: uplink for link in UPLINKS} | {link: down for link in DOWNLINKS}
-    replayer = Replayer(doc, Network.from_scenario(doc, traced))
+    requests = arrivals(uplink.period_s, rate, finish_probabilities(doc), seed)
+    replayer: Replayer = Replayer.over_traces(doc, uplink, down)
     placement = Placement(doc)
-    requests = arrivals(uplink.period_s, rate, replayer.finish_probabilities(), seed)
     runs: dict[str, PolicyRun] = {}
     skipped: dict[str, str] = {}
     steps = [p for p in POLICIES if p in policies]
     for done, policy in enumerate(steps):
         if progress is not None:
             progress(done, len(steps))
-        if policy in SINGLE_TIER:
-            run = single_tier(policy, placement, replayer, requests)
-            if run is None:
+        if policy in FIXED:
+            tiers = fixed_plan(policy, placement, uplink, down)
+            if tiers is None:
                 skipped[policy] = f"some layer of the model cannot run on the {SINGLE_TIER[policy]}"
                 continue
-            runs[policy] = run
-        elif policy == "static_split":
-            runs[policy] = static_split(placement, replayer, requests, uplink, down)
+            runs[policy] = replayer.fixed(policy, tiers, requests)
         elif policy == "adaptive":
             runs[policy] = adaptive(doc, replayer, requests, settings)
         else:
-            candidates = _candidates(placement, uplink, down, runs.values())
+            candidates = oracle_candidates(placement, uplink, down, runs.values())
             runs[policy] = oracle(replayer, requests, candidates)
     if progress is not None:
         progress(len(steps), len(steps))
@@ -121,18 +106,3 @@ def evaluate_trace(
         skipped=skipped,
         settings=(settings or AdaptiveSettings()).to_json(),
     )
-
-
-def _candidates(placement: Placement, up: LinkReplay, down: LinkReplay, others: Any) -> list[Tiers]:
-    if getattr(placement.scenario, "is_chain", True):
-        ups, downs = bandwidth_grid(up, down)
-    else:
-        ups, downs = bandwidth_grid(up, down, DAG_GRID[0], DAG_GRID[1])
-    plans: list[Tiers] = placement.best_over(ups, downs)
-    for tier in SINGLE_TIER.values():
-        whole = placement.single_tier(tier)
-        if whole is not None:
-            plans.append(whole)
-    for run in others:
-        plans.extend(run.plans)
-    return plans
