@@ -72,6 +72,8 @@ class Connection:
         self._client: paho.Client | None = None
         self._sock: Any = None
         self._writer_on = False
+        self._driving = False
+        """True while paho runs our callbacks (inside loop_read or loop_misc)."""
         self._established = False
         self._connack: asyncio.Future[None] | None = None
         self._closed: asyncio.Future[str] = self._loop.create_future()
@@ -226,12 +228,14 @@ class Connection:
         client = self._client
         if client is None:
             return
-        if (
-            client.loop_misc() == MQTTErrorCode.MQTT_ERR_NO_CONN
-            and client is self._client
-            and self._established
-        ):
+        self._driving = True
+        try:
+            rc = client.loop_misc()
+        finally:
+            self._driving = False
+        if rc == MQTTErrorCode.MQTT_ERR_NO_CONN and client is self._client and self._established:
             self._ended(client, "Unspecified error", None)
+        self._sync_writer()
 
     def _teardown(self) -> None:
         client, self._client = self._client, None
@@ -277,7 +281,9 @@ class Connection:
         client = self._client
         if client is None or self._sock is None:
             return
-        if client.want_write():
+        # Not from inside a paho callback (a handler that publishes): paho would call back into its own
+        # non-reentrant callback lock there and hang the loop. The read's end writes it instead.
+        if client.want_write() and not self._driving:
             client.loop_write()
         wants = client is self._client and client.want_write() and self._sock is not None
         if wants and not self._writer_on:
@@ -291,11 +297,15 @@ class Connection:
         # Every packet already buffered, not just one (loop_read reads one at a time): a burst becomes one
         # batch for the orchestrator's control loop instead of one loop iteration per message.
         client = self._client
-        for _ in range(_READ_BURST):
-            if client is None or client is not self._client:
-                return
-            if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or not has_data(client.socket()):
-                break
+        self._driving = True
+        try:
+            for _ in range(_READ_BURST):
+                if client is None or client is not self._client:
+                    return
+                if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or not has_data(client.socket()):
+                    break
+        finally:
+            self._driving = False
         self._sync_writer()
 
     def _on_writable(self) -> None:
