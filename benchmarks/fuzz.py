@@ -176,7 +176,7 @@ def _agent_command_check() -> Callable[[object], str]:
     def check(case: object) -> str:
         assert isinstance(case, bytes)
         before = session.counters.copy()
-        session.handle_message(Message(session.topics["cmd"], case, 1, False))
+        session.handle_message(Message(session.topics["cmd"], case, False, qos=1))
         delta = session.counters - before
         if delta["commands_rejected:internal_error"]:
             raise RuntimeError("the command handler raised internally (see the agent log)")

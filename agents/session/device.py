@@ -177,7 +177,7 @@ class DeviceSession:
         while not self._stopping.is_set():
             if bd is None:
                 bd = self.bdseq.next()
-            will = Will(self.topics["death"], encode_death(bd, self._now_ms(), "will"), qos=1)
+            will = Will(self.topics["death"], encode_death(bd, self._now_ms(), "will"), qos=1, retain=False)
             try:
                 await self.connection.connect(will)
             except ConnectFailed as exc:

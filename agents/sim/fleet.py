@@ -237,7 +237,7 @@ class _GatedConnection(MqttConnection):
         super().__init__(options, ticker)
         self._gate = gate
 
-    async def connect(self, will: Will) -> None:
+    async def connect(self, will: Will | None) -> None:
         """Connect, at most `connect_concurrency` devices at a time."""
         async with self._gate:
             await super().connect(will)

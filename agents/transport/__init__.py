@@ -1,4 +1,4 @@
-"""MQTT transport on the asyncio loop (the only place that imports paho) and reconnect backoff."""
+"""The agent's MQTT transport: the shared bridge (`continuum_mqtt`, which owns paho) and reconnect backoff."""
 
 from __future__ import annotations
 

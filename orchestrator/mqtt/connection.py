@@ -1,13 +1,10 @@
-"""The orchestrator's MQTT connection. This module owns paho-mqtt; nothing else imports it.
+"""The orchestrator's MQTT connection: its policy over the shared bridge (`continuum_mqtt`, which owns paho).
 
-paho is driven on the asyncio loop, never by its own thread: the socket is watched with
-`add_reader`/`add_writer` and a one-second task calls `loop_misc()` for keep-alives (the aiomqtt
-pattern). paho types stop here: received messages become our frozen `Received`, failures become
-`MqttError` with a message saying what to check. The blocking TCP connect runs in an executor so
-an unreachable broker never stalls the loop; reconnection is automatic with capped exponential
-backoff and jitter. The backoff only resets once a session has stayed up a while, so a broker that
-accepts us and then drops us at once (an ACL refusal, a client-id takeover) is retried ever more
-slowly instead of in a tight loop.
+What is the orchestrator's here: a clean session per connection, MQTT v5 tried first and 3.1.1 after any
+failed v5 attempt, its subscriptions renewed on every session, and automatic reconnection with capped
+exponential backoff and jitter. The backoff only resets once a session has stayed up a while, so a broker that
+accepts us and then drops us at once (an ACL refusal, a client-id takeover) is retried ever more slowly
+instead of in a tight loop. Failures are `MqttError`s with a message saying what to check.
 """
 
 from __future__ import annotations
@@ -16,29 +13,34 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
-import ssl
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Literal
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
+import continuum_mqtt
+from continuum_mqtt import (
+    BrokerUnreachable,
+    ConnectFailed,
+    ConnectOptions,
+    MiscTicker,
+    MqttError,
+    NotConnected,
+)
 
-__all__ = ["MqttConnection", "MqttError", "Received", "Will"]
+__all__ = ["MqttConnection", "MqttError", "Received", "Will", "jittered", "next_backoff"]
 
 log = logging.getLogger(__name__)
 
-_READ_BURST = 2000
+Received = continuum_mqtt.Message
+"""One received message (the bridge's type; the orchestrator reads topic, payload and retain)."""
+
 _BACKOFF_BASE_S = 0.2
 _BACKOFF_CAP_S = 10.0
 _STABLE_SESSION_S = 10.0
 """A session that lasted this long resets the reconnect backoff to its base."""
 _SESSION_TAKEN_OVER = 142  # MQTT v5 DISCONNECT reason: another connection used our client id
+_RECONNECT_TIMEOUT_S = 5.0
 
 
 def next_backoff(previous_s: float, session_s: float | None) -> float:
@@ -55,39 +57,12 @@ def jittered(ceiling_s: float, rng: random.Random) -> float:
     return rng.uniform(ceiling_s / 2, ceiling_s)
 
 
-class MqttError(RuntimeError):
-    """The broker could not be reached or refused us; the message says what to check."""
-
-
 @dataclass(frozen=True, slots=True)
-class Received:
-    """One received message, converted from paho's type at the boundary."""
+class Will(continuum_mqtt.Will):
+    """The orchestrator's will: its status, retained so that whoever subscribes later sees it is gone."""
 
-    topic: str
-    payload: bytes
-    retain: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Will:
-    """The message the broker publishes for us if we vanish."""
-
-    topic: str
-    payload: bytes
     qos: int = 1
     retain: bool = True
-
-
-def _has_data(sock: Any) -> bool:
-    """Whether more bytes wait on the socket (without blocking or consuming them)."""
-    if isinstance(sock, ssl.SSLSocket):
-        return sock.pending() > 0
-    try:
-        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError:
-        return False
 
 
 class MqttConnection:
@@ -101,7 +76,7 @@ class MqttConnection:
         on_message: Callable[[Received], None],
         on_connected: Callable[[], None] | None = None,
         on_lost: Callable[[float, bool], None] | None = None,
-        will: Will | None = None,
+        will: continuum_mqtt.Will | None = None,
         protocol: Literal["auto", "v5", "v311"] = "auto",
         keepalive_s: int = 10,
         username: str = "",
@@ -111,24 +86,29 @@ class MqttConnection:
         tls_key: str = "",
     ) -> None:
         self.host, self.port, self.client_id = host, port, client_id
-        self._on_message_cb = on_message
         self._on_connected_cb = on_connected
         self._on_lost_cb = on_lost
         self._will = will
         self._protocol = protocol
-        self._keepalive = keepalive_s
-        self._auth = (username, password)
-        self._tls_ca = tls_ca
-        self._tls_client = (tls_cert, tls_key)
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._client: paho.Client | None = None
+        self._ticker = MiscTicker()
+        options = ConnectOptions(
+            host,
+            port,
+            client_id,
+            keepalive_s=keepalive_s,
+            username=username or None,
+            password=password if username else None,
+            tls=bool(tls_ca or tls_cert),
+            ca_file=Path(tls_ca) if tls_ca else None,
+            cert_file=Path(tls_cert) if tls_cert else None,
+            key_file=Path(tls_key) if tls_key else None,
+            clean_session=True,
+            max_inflight=0,  # unlimited: paho rescans its whole queue per ack otherwise
+        )
+        self._bridge = continuum_mqtt.Connection(options, self._ticker, on_message, on_lost=self._lost)
         self._subscriptions: list[tuple[str, int]] = []
-        self._connected = asyncio.Event()
         self._closing = False
-        self._misc_task: asyncio.Task[None] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._refused: str | None = None
         self.v5 = protocol != "v311"
         self.connects = 0
         self.disconnects = 0
@@ -136,7 +116,6 @@ class MqttConnection:
         self._backoff_s = 0.0
         self._connected_at = 0.0
         self._rng = random.Random()
-        self._expiry: dict[int, Properties] = {}
 
     @property
     def connected_at(self) -> float:
@@ -146,7 +125,7 @@ class MqttConnection:
     @property
     def connected(self) -> bool:
         """True while a session with the broker is up."""
-        return self._connected.is_set()
+        return self._bridge.connected
 
     async def connect(self, timeout_s: float = 10.0) -> None:
         """Connect (trying MQTT v5 first under "auto"); raises MqttError if the broker cannot be reached."""
@@ -154,230 +133,108 @@ class MqttConnection:
         last_error = ""
         for v5 in attempts:
             self.v5 = v5
+            # Under "auto" the v5 attempt gets half the time: amqtt never answers a v5 CONNECT.
+            timeout = timeout_s / 2 if self._protocol == "auto" and v5 else timeout_s
             try:
-                await self._connect_once(timeout_s)
-                return
+                await self._attempt(timeout)
             except MqttError as exc:
                 last_error = str(exc)
-                await self._drop_client()
+                await self._bridge.disconnect(wait_s=0)
+                continue
+            self._up()
+            return
         raise MqttError(last_error)
 
-    async def _connect_once(self, timeout_s: float) -> None:
-        self._refused = None
-        self._client = self._make_client()
+    async def _attempt(self, timeout_s: float) -> None:
+        version: continuum_mqtt.Version = "5" if self.v5 else "3.1.1"
         try:
-            await self._loop.run_in_executor(
-                None, self._client.connect, self.host, self.port, self._keepalive
-            )
-        except (TimeoutError, OSError) as exc:
-            raise MqttError(
-                f"cannot reach the MQTT broker at {self.host}:{self.port} ({exc}); is it running? "
+            await self._bridge.connect_version(version, self._will, timeout_s)
+        except BrokerUnreachable as exc:
+            raise ConnectFailed(
+                f"cannot reach the MQTT broker at {self.host}:{self.port} ({exc.__cause__}); is it running? "
                 "start one or pass --broker HOST:PORT"
             ) from exc
-        if self._misc_task is None:
-            self._misc_task = self._loop.create_task(self._misc_loop())
-        try:
-            async with asyncio.timeout(timeout_s / 2 if self._protocol == "auto" and self.v5 else timeout_s):
-                while not self._connected.is_set():
-                    if self._refused is not None:
-                        raise MqttError(self._refused)
-                    await asyncio.sleep(0.02)
         except TimeoutError as exc:
-            version = "v5" if self.v5 else "3.1.1"
-            raise MqttError(
-                f"the broker at {self.host}:{self.port} did not accept an MQTT {version} session"
+            name = "v5" if self.v5 else "3.1.1"
+            raise ConnectFailed(
+                f"the broker at {self.host}:{self.port} did not accept an MQTT {name} session"
             ) from exc
 
-    def _make_client(self) -> paho.Client:
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=paho.MQTTv5 if self.v5 else paho.MQTTv311,
-            clean_session=None if self.v5 else True,
-        )
-        client.max_queued_messages_set(0)
-        client.max_inflight_messages_set(0)  # unlimited: paho rescans its whole queue per ack otherwise
-        if self._auth[0]:
-            client.username_pw_set(*self._auth)
-        if self._tls_ca or self._tls_client[0]:
-            client.tls_set(
-                ca_certs=self._tls_ca or None,
-                certfile=self._tls_client[0] or None,
-                keyfile=self._tls_client[1] or None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        if self._will is not None:
-            client.will_set(self._will.topic, self._will.payload, self._will.qos, self._will.retain)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_socket_open = self._on_socket_open
-        client.on_socket_close = self._on_socket_close
-        client.on_socket_register_write = self._on_register_write
-        client.on_socket_unregister_write = self._on_unregister_write
-        return client
-
-    def _in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
-        if threading.get_ident() == self._loop_thread:
-            fn(*args)
-        else:
-            self._loop.call_soon_threadsafe(fn, *args)
-
-    def _on_socket_open(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._in_loop(self._loop.add_reader, sock, self._read, client)
-
-    @staticmethod
-    def _read(client: paho.Client) -> None:
-        """Read every packet already buffered, not just one (paho's loop_read reads one at a time),
-        so a burst becomes one batch for the control loop instead of one loop iteration per message."""
-        for _ in range(_READ_BURST):
-            if client.loop_read() != paho.MQTT_ERR_SUCCESS:
-                return
-            sock = client.socket()
-            if sock is None or not _has_data(sock):
-                return
-
-    def _on_socket_close(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._in_loop(self._forget_socket, sock)
-
-    def _forget_socket(self, sock: Any) -> None:
-        with contextlib.suppress(ValueError, OSError):
-            self._loop.remove_reader(sock)
-            self._loop.remove_writer(sock)
-
-    def _on_register_write(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._in_loop(self._loop.add_writer, sock, client.loop_write)
-
-    def _on_unregister_write(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._in_loop(self._loop.remove_writer, sock)
-
-    def _on_connect(
-        self, client: paho.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
-    ) -> None:
-        if reason.is_failure:
-            self._refused = f"the broker at {self.host}:{self.port} refused the connection: {reason}"
-            return
+    def _up(self) -> None:
+        """A session came up: count it, renew the subscriptions, tell the owner."""
         self.connects += 1
-        self._connected_at = self._loop.time()
+        self._connected_at = asyncio.get_running_loop().time()
         for topic, qos in self._subscriptions:
-            client.subscribe(topic, qos)
-        self._connected.set()
+            self._bridge.subscribe(topic, qos)
         if self._on_connected_cb is not None:
             self._on_connected_cb()
 
-    def _on_disconnect(
-        self, _client: paho.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
-    ) -> None:
-        was_connected = self._connected.is_set()
-        self._connected.clear()
-        if not was_connected and self._refused is None:
-            self._refused = f"the broker at {self.host}:{self.port} closed the connection before accepting it"
-        if was_connected:
-            self.disconnects += 1
-            session_s = self._loop.time() - self._connected_at
-            self._backoff_s = next_backoff(self._backoff_s, session_s)
-            log.warning(
-                "lost the MQTT broker at %s:%s (%s) after %.1f s; reconnecting in up to %.1f s",
-                self.host,
-                self.port,
-                reason,
-                session_s,
-                self._backoff_s,
-            )
-            taken_over = reason is not None and getattr(reason, "value", None) == _SESSION_TAKEN_OVER
-            self.takeovers += taken_over
-            if self._on_lost_cb is not None:
-                self._on_lost_cb(self._connected_at, taken_over)
-        if not self._closing and was_connected and self._reconnect_task is None:
-            self._reconnect_task = self._loop.create_task(self._reconnect())
-
-    def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        self._on_message_cb(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
+    def _lost(self, reason: str, code: int | None) -> None:
+        self.disconnects += 1
+        session_s = asyncio.get_running_loop().time() - self._connected_at
+        self._backoff_s = next_backoff(self._backoff_s, session_s)
+        log.warning(
+            "lost the MQTT broker at %s:%s (%s) after %.1f s; reconnecting in up to %.1f s",
+            self.host,
+            self.port,
+            reason,
+            session_s,
+            self._backoff_s,
+        )
+        taken_over = code == _SESSION_TAKEN_OVER
+        self.takeovers += taken_over
+        if self._on_lost_cb is not None:
+            self._on_lost_cb(self._connected_at, taken_over)
+        if not self._closing and self._reconnect_task is None:
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
         """Reconnect after a jittered, growing delay until connected or closed."""
         try:
-            while not self._closing and not self._connected.is_set():
+            while not self._closing and not self.connected:
                 await asyncio.sleep(jittered(max(self._backoff_s, _BACKOFF_BASE_S), self._rng))
-                client = self._client
-                if client is None or self._closing:
+                if self._closing:
                     return
                 try:
-                    await self._loop.run_in_executor(None, client.reconnect)
-                    async with asyncio.timeout(5):
-                        await self._connected.wait()
-                except (OSError, TimeoutError):
+                    await self._attempt(_RECONNECT_TIMEOUT_S)
+                except MqttError:
                     self._backoff_s = next_backoff(self._backoff_s, None)
+                    continue
+                self._up()
         finally:
             self._reconnect_task = None
-
-    async def _misc_loop(self) -> None:
-        while not self._closing:
-            client = self._client
-            if client is not None and client.socket() is not None:
-                rc = client.loop_misc()
-                if rc == paho.MQTT_ERR_NO_CONN and self._connected.is_set():
-                    self._on_disconnect(
-                        client, None, None, ReasonCode(PacketTypes.DISCONNECT, "Unspecified error"), None
-                    )
-            await asyncio.sleep(1.0)
 
     def subscribe(self, filters: Sequence[tuple[str, int]]) -> None:
         """Subscribe now and after every reconnect."""
         self._subscriptions.extend(filters)
-        if self._client is not None and self.connected:
+        if self.connected:
             for topic, qos in filters:
-                self._client.subscribe(topic, qos)
+                self._bridge.subscribe(topic, qos)
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 0, retain: bool = False, expiry_s: int | None = None
     ) -> bool:
         """Queue a publish; returns False when not connected (the caller counts it)."""
-        client = self._client
-        if client is None or not self.connected:
+        try:
+            self._bridge.publish(topic, payload, qos, retain, expiry_s)
+        except NotConnected:
             return False
-        properties = None
-        if expiry_s is not None and self.v5:
-            properties = self._expiry.get(expiry_s)
-            if properties is None:  # built once per value: paho's Properties are costly to make
-                properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-                properties.MessageExpiryInterval = expiry_s
-                self._expiry[expiry_s] = properties
-        info = client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
-        return info.rc == paho.MQTT_ERR_SUCCESS
+        return True
 
     async def close(self, final: tuple[str, bytes, int, bool] | None = None) -> None:
         """Publish `final` (topic, payload, qos, retain) if connected, disconnect cleanly, stop the tasks."""
         self._closing = True
-        client = self._client
-        if client is not None and self.connected and final is not None:
-            info = client.publish(final[0], final[1], qos=final[2], retain=final[3])
-            with contextlib.suppress(Exception):
-                for _ in range(100):
-                    if info.is_published():
-                        break
-                    await asyncio.sleep(0.01)
-        await self._drop_client()
-        for task in (self._misc_task, self._reconnect_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._misc_task = self._reconnect_task = None
-
-    async def _drop_client(self) -> None:
-        client, self._client = self._client, None
-        self._connected.clear()
-        if client is None:
-            return
-        sock = client.socket()
-        if sock is not None:
-            with contextlib.suppress(Exception):
-                client.disconnect()
-                client.loop_write()
-            with contextlib.suppress(ValueError, OSError):
-                self._loop.remove_reader(sock)
-                self._loop.remove_writer(sock)
-            with contextlib.suppress(Exception):
-                sock.close()
-        await asyncio.sleep(0)
+        if final is not None and self.connected:
+            topic, payload, qos, retain = final
+            with contextlib.suppress(MqttError, TimeoutError):
+                if qos == 0:
+                    self._bridge.publish(topic, payload, qos, retain)
+                else:
+                    await asyncio.wait_for(self._bridge.publish_acked(topic, payload, retain), 1.0)
+        await self._bridge.disconnect(wait_s=0)
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._ticker.close()

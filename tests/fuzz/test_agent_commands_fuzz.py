@@ -47,7 +47,7 @@ def _session(plans: PlanStore) -> DeviceSession:
 @given(mutated(commands))
 def test_any_command_payload_is_handled_or_rejected_with_a_known_reason(payload: bytes) -> None:
     session = _session(PlanStore())
-    session.handle_message(Message(session.topics["cmd"], payload, 1, False))
+    session.handle_message(Message(session.topics["cmd"], payload, False, qos=1))
     rejected = {k.split(":", 1)[1] for k in session.counters if k.startswith("commands_rejected:")}
     handled = {k for k in session.counters if k.startswith("commands:")}
     assert rejected or handled, session.counters
@@ -66,7 +66,7 @@ def _plan_command(model: str) -> bytes:
 def test_plan_for_a_path_like_model_name_never_writes_outside_the_plan_cache(tmp_path: Path) -> None:
     plans_dir = tmp_path / "state" / "plans"
     session = _session(PlanStore(plans_dir))
-    session.handle_message(Message(session.topics["cmd"], _plan_command("../escaped"), 1, False))
+    session.handle_message(Message(session.topics["cmd"], _plan_command("../escaped"), False, qos=1))
     outside = [p for p in tmp_path.rglob("*.pb") if plans_dir not in p.parents]
     assert outside == [], f"a command wrote {outside} outside {plans_dir}"
     assert session.counters["commands_rejected:invalid_plan"] == 1
@@ -77,7 +77,7 @@ def test_plan_with_a_model_name_unusable_as_a_file_is_rejected_not_an_internal_e
     tmp_path: Path, model: str
 ) -> None:
     session = _session(PlanStore(tmp_path / "plans"))
-    session.handle_message(Message(session.topics["cmd"], _plan_command(model), 1, False))
+    session.handle_message(Message(session.topics["cmd"], _plan_command(model), False, qos=1))
     assert session.counters["commands_rejected:internal_error"] == 0
     assert session.counters["commands_rejected:invalid_plan"] == 1
 
@@ -95,7 +95,7 @@ def test_any_message_on_any_subscribed_topic_is_handled_without_internal_error(
     payload: bytes, suffix: str
 ) -> None:
     session = _session(PlanStore())
-    session.handle_message(Message(f"continuum/v1/f1/{suffix}", payload, 1, False))
+    session.handle_message(Message(f"continuum/v1/f1/{suffix}", payload, False, qos=1))
     assert session.counters["commands_rejected:internal_error"] == 0
 
 
@@ -109,6 +109,6 @@ def test_multi_megabyte_command_is_rejected_as_oversized_before_decoding() -> No
     payload = command.SerializeToString()
     assert len(payload) > 4 * 1024 * 1024
     session = _session(PlanStore())
-    session.handle_message(Message(session.topics["cmd"], payload, 1, False))
+    session.handle_message(Message(session.topics["cmd"], payload, False, qos=1))
     assert session.counters["commands_rejected:oversized"] == 1, dict(session.counters)
     assert session.plans.get("alexnet") is None

@@ -119,7 +119,7 @@ async def started(session: DeviceSession) -> asyncio.Task[None]:
 
 def command(issued_ms: int = 0, **body: object) -> Message:
     payload = pb.Command(protocol_version=PROTOCOL_VERSION, issued_ms=issued_ms, **body)  # type: ignore[arg-type]
-    return Message(CMD, payload.SerializeToString(), 1, False)
+    return Message(CMD, payload.SerializeToString(), False, qos=1)
 
 
 async def test_connect_subscribes_and_births_with_the_bdseq_in_the_will() -> None:
@@ -176,7 +176,7 @@ async def test_only_an_orchestrator_coming_online_during_the_session_triggers_a_
 
     def state(online: bool, instance: str) -> Message:
         payload = pb.OrchestratorState(protocol_version=PROTOCOL_VERSION, online=online, instance=instance)
-        return Message(ORCH, payload.SerializeToString(), 1, True)
+        return Message(ORCH, payload.SerializeToString(), True, qos=1)
 
     session.handle_message(state(True, "a"))  # the retained state on subscribe: no rebirth
     session.handle_message(state(True, "a"))  # same instance again: no rebirth
@@ -216,7 +216,7 @@ async def test_offline_ticks_are_buffered_historical_and_replayed_after_reconnec
 async def test_a_message_on_an_unexpected_topic_is_counted() -> None:
     transport, clock = FakeTransport(), Clock()
     session = make_session(transport, clock)
-    session.handle_message(Message("continuum/v1/f/other/cmd", b"", 0, False))
+    session.handle_message(Message("continuum/v1/f/other/cmd", b"", False, qos=0))
     assert session.counters["messages_unexpected"] == 1
 
 
