@@ -81,7 +81,8 @@ class Leadership:
         """The offline state as the main connection's will, unless a leader is elected."""
         if not self._status or self.elects:
             return None
-        return Will(orchestrator_topic(self._status[0]), self._state(False))
+        # Retained, so that whoever subscribes later (an agent reconnecting) still sees we are gone.
+        return Will(orchestrator_topic(self._status[0]), self._state(False), qos=1, retain=True)
 
     def announce(self) -> None:
         """Announce we are online (retained): agents answer with a rebirth, rebuilding our state."""

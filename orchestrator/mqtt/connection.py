@@ -14,7 +14,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -57,12 +56,8 @@ def jittered(ceiling_s: float, rng: random.Random) -> float:
     return rng.uniform(ceiling_s / 2, ceiling_s)
 
 
-@dataclass(frozen=True, slots=True)
-class Will(continuum_mqtt.Will):
-    """The orchestrator's will: its status, retained so that whoever subscribes later sees it is gone."""
-
-    qos: int = 1
-    retain: bool = True
+Will = continuum_mqtt.Will
+"""One will type for the agent and the orchestrator; each call site names its qos and retain."""
 
 
 class MqttConnection:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import continuum_mqtt
+from orchestrator.events.store import EventStore
+from orchestrator.leadership import Leadership
 from orchestrator.mqtt.connection import Received, Will
 
 
@@ -15,9 +17,10 @@ def test_the_bridge_will_names_its_qos_and_retain() -> None:
 
 
 def test_the_orchestrator_will_is_its_retained_status() -> None:
-    will = Will("continuum/v1/orchestrator/f", b"offline")
-    assert isinstance(will, continuum_mqtt.Will)
-    assert (will.qos, will.retain) == (1, True)
+    assert Will is continuum_mqtt.Will
+    will = Leadership("orch-1", ["f"], EventStore(":memory:"), clock=lambda: 1.0).will()
+    assert will is not None
+    assert (will.topic, will.qos, will.retain) == ("continuum/v1/f/orchestrator", 1, True)
 
 
 def test_one_message_type_with_qos_by_keyword() -> None:
