@@ -13,16 +13,14 @@ import json
 import logging
 import math
 import random
-import subprocess
 import time
 import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from benchmarks import fuzzgen
+from benchmarks import fuzz_scenarios, fuzzgen
 
 __all__ = ["Crash", "FuzzReport", "Target", "main", "run_fuzz", "targets"]
 
@@ -111,7 +109,7 @@ def _scenario_check(case: object) -> str:
     try:
         scenario = parse_scenario(case)
     except ScenarioError as exc:
-        return "rejected:" + fuzzgen.scenario_reason(str(exc))
+        return "rejected:" + fuzz_scenarios.scenario_reason(str(exc))
     try:
         result = plan(scenario)
     except Infeasible:
@@ -195,76 +193,9 @@ def _agent_command_check() -> Callable[[object], str]:
     return check
 
 
-CANONICAL_CODES = frozenset(
-    {"OK", "INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "OUT_OF_RANGE", "RESOURCE_EXHAUSTED",
-     "UNAUTHENTICATED", "PERMISSION_DENIED"}
-)  # fmt: skip
-"""Status codes an Operator handler may answer hostile input with (never INTERNAL, UNKNOWN, a hang)."""
-
-
-class OperatorStack:
-    """A Mosquitto and a real `continuum orchestrator` child process whose gRPC API is fuzzed."""
-
-    TOKEN = "fuzz-operator-token"
-
-    def __init__(self) -> None:
-        import tempfile
-
-        import grpc
-
-        from benchmarks.soak import start_mosquitto, start_orchestrator
-        from protos.v1 import operator_pb2_grpc
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="continuum-fuzz-")
-        workdir = Path(self._tmp.name)
-        self._children: list[subprocess.Popen[bytes]] = []
-        try:
-            broker, port = start_mosquitto(workdir)
-            self._children.append(broker)
-            orchestrator, _, grpc_port = start_orchestrator(workdir, f"127.0.0.1:{port}", self.TOKEN, "fuzz")
-            self._children.append(orchestrator)
-        except BaseException:
-            self._stop_children()
-            raise
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
-        self.stub = operator_pb2_grpc.OperatorStub(self._channel)
-
-    def check(self, case: object) -> str:
-        """Call the handler; a non-canonical status code is a crash."""
-        import grpc
-
-        assert isinstance(case, tuple)
-        method: str = case[0]
-        request: object = case[1]
-        with_token: bool = case[2]
-        metadata = (("authorization", f"Bearer {self.TOKEN}"),) if with_token else None
-        try:
-            getattr(self.stub, method)(request, timeout=10, metadata=metadata)
-            code = "OK"
-        except grpc.RpcError as exc:
-            code = exc.code().name
-        if code not in CANONICAL_CODES:
-            raise AssertionError(f"{method} answered {code}")
-        return "accepted" if code == "OK" else f"rejected:{code.lower()}"
-
-    def close(self) -> None:
-        """Stop the orchestrator and the broker."""
-        self._channel.close()
-        self._stop_children()
-
-    def _stop_children(self) -> None:
-        for child in reversed(self._children):
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(timeout=10)
-        self._children.clear()
-        self._tmp.cleanup()
-
-
 def _operator_target() -> Target:
+    from benchmarks.fuzz_operator import OperatorStack
+
     stack = OperatorStack()
     return Target("operator.grpc", fuzzgen.operator_call, stack.check, stack.close, weight=0.25)
 
@@ -287,7 +218,12 @@ def targets(with_grpc: bool = True) -> tuple[list[Target], dict[str, str]]:
     ] = [
         ("topics.parse_topic", "protos.topics", fuzzgen.topic, lambda: _topic_check),
         ("orchestrator.decode", "orchestrator.ingest.decoding", fuzzgen.mqtt_case, lambda: _decode_check),
-        ("planner.parse_scenario", "orchestrator.planner", fuzzgen.scenario_doc, lambda: _scenario_check),
+        (
+            "planner.parse_scenario",
+            "orchestrator.planner",
+            fuzz_scenarios.scenario_doc,
+            lambda: _scenario_check,
+        ),
         ("agent.command_handler", "agents.session.device", fuzzgen.command_payload, _agent_command_check),
     ]
     ready: list[Target] = []

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.fuzzgen import BASE_SCENARIO
+from benchmarks.fuzz_scenarios import BASE_SCENARIO
 from orchestrator.planner import Infeasible, ScenarioError, parse_scenario, plan
 
 FUZZ = settings(max_examples=300, deadline=None)
