@@ -111,6 +111,7 @@ def _stats(samples: list[float]) -> dict[str, float]:
     }
 
 
+# Over 60 lines: one timed session (server, app, pilot, cycles, figures) in the order it happens.
 async def _run(devices: int, changed: int, cycles: int, width: int, height: int, seed: int) -> dict[str, Any]:
     import grpc.aio
 

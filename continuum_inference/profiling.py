@@ -39,6 +39,30 @@ def _round(value: float) -> float:
     return float(f"{value:.4g}")
 
 
+def _measure_layers(
+    runner: SegmentRunner,
+    inputs: Mapping[str, np.ndarray],
+    runs: int,
+    name: str,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[list[float]], list[int]]:
+    """Every layer's time over `runs` passes (after one warm-up pass) and its output size."""
+    layers = runner.cutter.graph.layers
+    layer_ms: list[list[float]] = [[] for _ in layers]
+    output_bytes = [0] * len(layers)
+    for run in range(runs + 1):
+        carried: dict[str, np.ndarray] = dict(inputs)
+        for i, layer in enumerate(layers):
+            produced, elapsed = runner.run_layers([layer.name], carried, layer.outputs)
+            carried.update(produced)
+            if run > 0:
+                layer_ms[i].append(elapsed)
+            output_bytes[i] = sum(int(a.nbytes) for a in produced.values())
+        if progress:
+            progress(f"{name}: layer pass {run}/{runs}")
+    return layer_ms, output_bytes
+
+
 def profile_model(
     model: onnx.ModelProto,
     name: str,
@@ -57,18 +81,7 @@ def profile_model(
     runner = SegmentRunner(model, threads=threads, cache_size=4)
     graph = runner.cutter.graph
     inputs = example_inputs(model)
-    layer_ms: list[list[float]] = [[] for _ in graph.layers]
-    output_bytes = [0] * len(graph.layers)
-    for run in range(runs + 1):
-        carried: dict[str, np.ndarray] = dict(inputs)
-        for i, layer in enumerate(graph.layers):
-            produced, elapsed = runner.run_layers([layer.name], carried, layer.outputs)
-            carried.update(produced)
-            if run > 0:
-                layer_ms[i].append(elapsed)
-            output_bytes[i] = sum(int(a.nbytes) for a in produced.values())
-        if progress:
-            progress(f"{name}: layer pass {run}/{runs}")
+    layer_ms, output_bytes = _measure_layers(runner, inputs, runs, name, progress)
     chain = graph.is_chain()
     layers_out: list[dict[str, Any]] = []
     for i, layer in enumerate(graph.layers):
