@@ -136,7 +136,7 @@ class FleetShard:
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
                 out.count(f"birth_{t.outcome}")
                 if t.outcome in ("new_session", "duplicate"):
-                    self._adopt_birth(record, message)
+                    self._adopt_birth(record, message, item.retained)
                     self._dirty.add(item.device)
                     self._touch(record)
                 if t.outcome == "new_session":
@@ -152,7 +152,7 @@ class FleetShard:
         self._replan(now_s, arrivals, out)
         return out
 
-    def _adopt_birth(self, record: DeviceRecord, birth: Birth) -> None:
+    def _adopt_birth(self, record: DeviceRecord, birth: Birth, retained: bool) -> None:
         record.site = birth.site
         record.agent_version = birth.agent_version
         record.capabilities = birth.capabilities
@@ -163,16 +163,21 @@ class FleetShard:
         record.models = birth.models
         record.planned_links = {}
         for held in birth.plans:
-            self._adopt_held_plan(record, held)
+            self._adopt_held_plan(record, held, retained)
 
     @staticmethod
-    def _adopt_held_plan(record: DeviceRecord, held: DevicePlan) -> None:
+    def _adopt_held_plan(record: DeviceRecord, held: DevicePlan, retained: bool) -> None:
         """A plan the device already runs (reported in its birth): after an orchestrator restart, continue
         from it, so the next PlanUpdate's version is newer than what the device holds."""
         if not held.model or len(held.layers) != len(held.tiers):
             return
         plan = record.plans.get(held.model)
         if plan is not None and plan.version >= held.version and plan.tiers == held.tiers:
+            return
+        if plan is not None and retained and plan.version > held.version:
+            # A retained birth handed out again (a second subscription, a resubscribe) is the past: the
+            # plan numbered since was planned after it, and rewinding to its tiers would show a plan the
+            # device does not run under a version it does.
             return
         if plan is None:
             plan = record.plans[held.model] = PlanState()

@@ -165,6 +165,31 @@ def test_a_plan_the_device_holds_is_adopted_so_new_versions_are_newer() -> None:
     assert sent == [(8, DEVICE)]
 
 
+def test_a_retained_birth_older_than_the_plan_sent_since_does_not_rewind_it() -> None:
+    # The broker hands a subscriber the retained birth again (a second subscription, a resubscribe); it
+    # reports the plan the device held when it was published, older than the one sent since. Adopting its
+    # tiers under the newer version would show a plan the device does not run, numbered like one it does.
+    s = shard()
+    on_edge(s)
+    stale = control_pb2.PlanUpdate(model="tiny", version=1, layers=["l1", "l2"], tiers=list(DEVICE))
+    s.apply([birth("d1", plans=[stale], retained=True)], 3.0)
+    detail = s.detail("d1")
+    assert detail is not None
+    assert [(p.version, p.tiers) for p in detail.plans] == [(2, EDGE)]
+
+
+def test_a_fresh_birth_reporting_an_older_plan_is_what_the_device_runs() -> None:
+    # A standby that took over may have numbered plans it never sent: a live (not retained) birth after
+    # the takeover is the device's word, and the next plan is numbered above both.
+    s = shard()
+    on_edge(s)
+    held = control_pb2.PlanUpdate(model="tiny", version=1, layers=["l1", "l2"], tiers=list(DEVICE))
+    s.apply([birth("d1", plans=[held])], 3.0)
+    detail = s.detail("d1")
+    assert detail is not None
+    assert [(p.version, p.tiers) for p in detail.plans] == [(2, DEVICE)]
+
+
 def test_a_repeated_birth_refreshes_what_the_device_reports() -> None:
     s = shard()
     s.apply([birth("d1", site="s1")], 0.0)
