@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orchestrator.domain.commands import Command, CommandBody, Drain, Rebirth
-from orchestrator.domain.messages import Birth, DevicePlan, Inbound, TelemetryReport
+from orchestrator.domain.messages import Birth, Inbound, TelemetryReport
 from orchestrator.domain.views import DeviceDetail, DeviceSummary
 from orchestrator.fleet import describe
-from orchestrator.fleet.records import DeviceRecord, EventRecord, Outbound, PlanState, ShardOutput
+from orchestrator.fleet.adoption import adopt_birth
+from orchestrator.fleet.records import DeviceRecord, EventRecord, Outbound, ShardOutput
 from orchestrator.fleet.sessions import (
     Session,
     SessionPolicy,
@@ -136,7 +137,7 @@ class FleetShard:
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
                 out.count(f"birth_{t.outcome}")
                 if t.outcome in ("new_session", "duplicate"):
-                    self._adopt_birth(record, message, item.retained)
+                    self._resend(record, adopt_birth(record, message), item.received_s, out)
                     self._dirty.add(item.device)
                     self._touch(record)
                 if t.outcome == "new_session":
@@ -152,45 +153,16 @@ class FleetShard:
         self._replan(now_s, arrivals, out)
         return out
 
-    def _adopt_birth(self, record: DeviceRecord, birth: Birth, retained: bool) -> None:
-        record.site = birth.site
-        record.agent_version = birth.agent_version
-        record.capabilities = birth.capabilities
-        speed = birth.capabilities.speed_factor
-        record.speed_factor = speed if speed > 0 else 1.0
-        power = birth.capabilities.power
-        record.battery_percent = power.battery_percent if power is not None and power.has_battery else -1.0
-        record.models = birth.models
-        record.planned_links = {}
-        for held in birth.plans:
-            self._adopt_held_plan(record, held, retained)
-
-    @staticmethod
-    def _adopt_held_plan(record: DeviceRecord, held: DevicePlan, retained: bool) -> None:
-        """A plan the device already runs (reported in its birth): after an orchestrator restart, continue
-        from it, so the next PlanUpdate's version is newer than what the device holds."""
-        if not held.model or len(held.layers) != len(held.tiers):
+    def _resend(self, record: DeviceRecord, models: Sequence[str], now_s: float, out: ShardOutput) -> None:
+        """Send the current plans of `models` again (a birth reported older ones; see `adoption`)."""
+        if self._replanner is None:
             return
-        plan = record.plans.get(held.model)
-        if plan is not None and plan.version >= held.version and plan.tiers == held.tiers:
-            return
-        if plan is not None and retained and plan.version > held.version:
-            # A retained birth handed out again (a second subscription, a resubscribe) is the past: the
-            # plan numbered since was planned after it, and rewinding to its tiers would show a plan the
-            # device does not run under a version it does.
-            return
-        if plan is None:
-            plan = record.plans[held.model] = PlanState()
-        # A standby that took over may have numbered plans it never sent: what the device runs wins, and
-        # numbering continues above both.
-        plan.version = max(plan.version, held.version)
-        plan.layers, plan.tiers = held.layers, held.tiers
-        plan.latency_ms = held.predicted_latency_ms
-        plan.cost_usd = held.predicted_cost_usd
-        plan.energy_j = held.predicted_energy_j
-        plan.reason = f"held by the device: {held.reason}" if held.reason else "held by the device"
-        plan.pinned = held.pinned
-        plan.pending, plan.pending_count = None, 0
+        topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
+        mode = "device" if record.drained else "all"
+        for model in models:
+            update = self._replanner.update(record.plans[model], model, mode)
+            command = self.command(record, now_s, update)
+            out.commands.append(Outbound(topic, command, "plan_update", None, self._replanner.expiry_s))
 
     def _observe(self, record: DeviceRecord, telemetry: TelemetryReport) -> bool:
         """Record the reported links and load; True when they moved enough to replan."""

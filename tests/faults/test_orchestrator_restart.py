@@ -67,6 +67,14 @@ class World:
             for d in planned
         )
 
+    def history(self, device: str) -> list[str]:
+        """The orchestrator's events for `device`, oldest first: what to read when plans disagree."""
+        with grpc.insecure_channel(f"127.0.0.1:{self.orchestrator.grpc_port}") as channel:
+            stub = operator_pb2_grpc.OperatorStub(channel)
+            request = operator_pb2.ListEventsRequest(device_id=device, limit=50)
+            events = stub.ListEvents(request, timeout=5).events
+        return [f"{e.unix_ms} {e.kind}: {e.message}" for e in sorted(events, key=lambda e: e.id)]
+
     def act(self, method: str, request: object) -> operator_pb2.ActionResponse:
         """A mutation over gRPC with the operator token."""
         with grpc.insecure_channel(f"127.0.0.1:{self.orchestrator.grpc_port}") as channel:
@@ -130,8 +138,10 @@ async def test_orchestrator_sigkill_fleet_rebuilt_by_rebirth_within_10s_without_
     except TimeoutError:
         planned, held = world.planned(), world.held()
         wrong = {d: (planned[d], held.get(d)) for d in planned if planned[d] != held.get(d)}
+        history = {d: world.history(d) for d in wrong}
         raise AssertionError(
-            f"after the restart, agents run other plans than the orchestrator shows: {wrong}"
+            f"after the restart, agents run other plans than the orchestrator shows: {wrong}; "
+            f"the restarted orchestrator's events: {history}"
         ) from None
 
     # A decision taken by the restarted orchestrator must reach the device (plan versions stay monotonic).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orchestrator.domain.messages import Birth
 from orchestrator.fleet.records import ShardOutput
 from orchestrator.fleet.shard import FleetShard
@@ -165,26 +167,30 @@ def test_a_plan_the_device_holds_is_adopted_so_new_versions_are_newer() -> None:
     assert sent == [(8, DEVICE)]
 
 
-def test_a_retained_birth_older_than_the_plan_sent_since_does_not_rewind_it() -> None:
-    # The broker hands a subscriber the retained birth again (a second subscription, a resubscribe); it
-    # reports the plan the device held when it was published, older than the one sent since. Adopting its
+@pytest.mark.parametrize("retained", [False, True], ids=["live", "retained"])
+def test_a_birth_older_than_the_plan_sent_since_does_not_rewind_it_and_the_plan_goes_again(
+    retained: bool,
+) -> None:
+    # The device answered two rebirth requests in a row, or the broker handed its retained birth out again:
+    # the birth reports the plan held when it was published, older than the one sent since. Adopting its
     # tiers under the newer version would show a plan the device does not run, numbered like one it does.
     s = shard()
     on_edge(s)
-    stale = control_pb2.PlanUpdate(model="tiny", version=1, layers=["l1", "l2"], tiers=list(DEVICE))
-    s.apply([birth("d1", plans=[stale], retained=True)], 3.0)
+    older = control_pb2.PlanUpdate(model="tiny", version=1, layers=["l1", "l2"], tiers=list(DEVICE))
+    out = s.apply([birth("d1", plans=[older], retained=retained)], 3.0)
     detail = s.detail("d1")
     assert detail is not None
     assert [(p.version, p.tiers) for p in detail.plans] == [(2, EDGE)]
+    # Sent again: a device that has v2 ignores the repeat; one that never got it (a standby's) applies it.
+    assert (2, EDGE) in plans(out)
 
 
-def test_a_fresh_birth_reporting_an_older_plan_is_what_the_device_runs() -> None:
-    # A standby that took over may have numbered plans it never sent: a live (not retained) birth after
-    # the takeover is the device's word, and the next plan is numbered above both.
+def test_a_birth_holding_the_same_version_with_other_tiers_wins_and_numbering_goes_above() -> None:
+    # Two orchestrators numbered independently: what the device runs is the truth.
     s = shard()
     on_edge(s)
-    held = control_pb2.PlanUpdate(model="tiny", version=1, layers=["l1", "l2"], tiers=list(DEVICE))
-    s.apply([birth("d1", plans=[held])], 3.0)
+    same = control_pb2.PlanUpdate(model="tiny", version=2, layers=["l1", "l2"], tiers=list(DEVICE))
+    s.apply([birth("d1", plans=[same])], 3.0)
     detail = s.detail("d1")
     assert detail is not None
     assert [(p.version, p.tiers) for p in detail.plans] == [(2, DEVICE)]
