@@ -137,7 +137,8 @@ class FleetShard:
                 t = on_birth(record.session, message.bd_seq, item.received_s, item.retained)
                 out.count(f"birth_{t.outcome}")
                 if t.outcome in ("new_session", "duplicate"):
-                    self._resend(record, adopt_birth(record, message), item.received_s, out)
+                    # A birth older than a plan numbered since: that plan goes again (see `adoption`).
+                    self._send_plans(record, adopt_birth(record, message), item.received_s, out)
                     self._dirty.add(item.device)
                     self._touch(record)
                 if t.outcome == "new_session":
@@ -153,8 +154,10 @@ class FleetShard:
         self._replan(now_s, arrivals, out)
         return out
 
-    def _resend(self, record: DeviceRecord, models: Sequence[str], now_s: float, out: ShardOutput) -> None:
-        """Send the current plans of `models` again (a birth reported older ones; see `adoption`)."""
+    def _send_plans(
+        self, record: DeviceRecord, models: Sequence[str], now_s: float, out: ShardOutput
+    ) -> None:
+        """Send the current plans of `models` as they stand (an operator's pin, or a repeat)."""
         if self._replanner is None:
             return
         topic = device_topic(record.session.fleet, record.session.device_id, "cmd")
@@ -337,17 +340,7 @@ class FleetShard:
         out.events.append(
             EventRecord(_unix_ms(now_s), "action", device_id, f"{model} {action}: {plan.tiers}")
         )
-        update = self._replanner.update(plan, model, "device" if record.drained else "all")
-        command = self.command(record, now_s, update)
-        out.commands.append(
-            Outbound(
-                device_topic(record.session.fleet, device_id, "cmd"),
-                command,
-                "plan_update",
-                None,
-                self._replanner.expiry_s,
-            )
-        )
+        self._send_plans(record, [model], now_s, out)
         self._dirty.add(device_id)
         self._replan(now_s, {}, out)
         return ActionResult("ok", f"{model} on {device_id} {action}"), out
