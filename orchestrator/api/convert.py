@@ -85,14 +85,14 @@ def detail(device: DeviceDetail) -> operator_pb2.DeviceDetail:
         capabilities=capabilities(device.capabilities),
         links=[
             operator_pb2.LinkView(
-                target=link.target,
+                target=target,
                 rtt_ms=link.rtt_ms,
                 uplink_mbps=link.uplink_mbps,
                 downlink_mbps=link.downlink_mbps,
                 loss=link.loss,
                 link_type=link.link_type,
             )
-            for link in device.links
+            for target, link in device.links
         ],
         plans=[plan_view(p) for p in device.plans],
         agent_version=device.agent_version,

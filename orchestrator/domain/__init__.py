@@ -20,7 +20,6 @@ from orchestrator.domain.views import (
     AlternativeView,
     DeviceDetail,
     DeviceSummary,
-    LinkView,
     PlanView,
     TierView,
 )
@@ -38,7 +37,6 @@ __all__ = [
     "Drain",
     "Inbound",
     "LinkSample",
-    "LinkView",
     "PlanView",
     "Power",
     "Rebirth",

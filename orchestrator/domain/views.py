@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from orchestrator.domain.messages import Capabilities
+from orchestrator.domain.messages import Capabilities, LinkSample
 
-__all__ = ["AlternativeView", "DeviceDetail", "DeviceSummary", "LinkView", "PlanView", "TierView"]
+__all__ = ["AlternativeView", "DeviceDetail", "DeviceSummary", "PlanView", "TierView"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,24 +64,13 @@ class DeviceSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class LinkView:
-    """One network path of a device."""
-
-    target: str
-    rtt_ms: float
-    uplink_mbps: float
-    downlink_mbps: float
-    loss: float
-    link_type: str
-
-
-@dataclass(frozen=True, slots=True)
 class DeviceDetail:
     """Everything about a device, plans with their alternatives."""
 
     summary: DeviceSummary
     capabilities: Capabilities
-    links: tuple[LinkView, ...]
+    links: tuple[tuple[str, LinkSample], ...]
+    """(target, the path as last reported), in the order the device reported them."""
     plans: tuple[PlanView, ...]
     agent_version: str
     bd_seq: int

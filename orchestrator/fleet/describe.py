@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.domain.views import AlternativeView, DeviceDetail, DeviceSummary, LinkView, PlanView
+from orchestrator.domain.views import AlternativeView, DeviceDetail, DeviceSummary, PlanView
 from orchestrator.fleet.records import DeviceRecord, PlanState
 
 __all__ = ["detail", "plan_view", "summary"]
@@ -61,10 +61,7 @@ def detail(record: DeviceRecord) -> DeviceDetail:
     return DeviceDetail(
         summary=summary(record),
         capabilities=record.capabilities,
-        links=tuple(
-            LinkView(target, s.rtt_ms, s.uplink_mbps, s.downlink_mbps, s.loss, s.link_type)
-            for target, s in record.links.items()
-        ),
+        links=tuple(record.links.items()),
         plans=tuple(plan_view(m, p, True) for m, p in record.plans.items() if p.version),
         agent_version=record.agent_version,
         bd_seq=record.session.bd_seq or 0,
